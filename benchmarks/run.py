@@ -1,0 +1,170 @@
+"""Benchmark runner: dataset x weak annotation x trainer x schedule -> one row of RESULTS.md.
+
+    python benchmarks/run.py --protocol hippo-slices-3d2dct --trainer nnUNetTrainerBenchmark --schedule cpu-1k
+
+For a protocol it converts the dense source (../shared/data by default), holds out a fixed test
+split, derives the weak dataset with the ``nnunet-weak`` command, plans and preprocesses, trains
+with the stock ``nnUNetv2_train -tr TRAINER``, predicts the test split with ``nnUNetv2_predict``,
+scores it against the DENSE labels with ``nnunet-weak evaluate`` and appends a row (Dice, HD95,
+surface Dice, annotation cost, seconds per iteration, peak memory) to benchmarks/RESULTS.md.
+Work files go to --work (default benchmarks/work, not committed); finished steps are reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from nnunet_weak.dataset import RawDataset
+from nnunet_weak.dataset.sidecar import read_sidecar
+from nnunet_weak.pipeline import (
+    CPU_PLANS,
+    Workspace,
+    plan_and_preprocess,
+    predict,
+    shrink_plans,
+    train,
+    training_log_seconds_per_iteration,
+    write_single_split,
+)
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+from dataset_conversion import hippocampus, left_atrium  # noqa: E402
+
+DATASETS = {
+    # name: (dense id, folder name, converter, default source)
+    "hippocampus": (4, "Dataset004_Hippocampus", hippocampus, ROOT.parent / "shared/data/hippocampus"),
+    "left_atrium": (5, "Dataset005_LeftAtrium", left_atrium, ROOT.parent / "shared/data/left_atrium"),
+}
+
+# protocol: dataset, weak dataset id/name, nnunet-weak arguments ("labelled-only-of" derives from another)
+PROTOCOLS = {
+    "hippo-full": ("hippocampus", 110, "HippoFull", ["semi", "--fraction", "1.0"]),
+    "hippo-slices-3d2dct": ("hippocampus", 111, "HippoSlices3d2dct", ["slices", "--preset", "3d2dct"]),
+    "hippo-semi-10pct": ("hippocampus", 112, "HippoSemi10", ["semi", "--fraction", "0.1"]),
+    "hippo-semi-10pct-labelled-only": ("hippocampus", 113, "HippoSemi10LabelledOnly", ["labelled-only-of", "112"]),
+    "hippo-semi-4": ("hippocampus", 114, "HippoSemi4", ["semi", "--labelled", "4"]),
+    "hippo-semi-4-labelled-only": ("hippocampus", 115, "HippoSemi4LabelledOnly", ["labelled-only-of", "114"]),
+    "hippo-points": ("hippocampus", 116, "HippoPoints", ["points"]),
+}
+
+# schedule: epochs, iterations per epoch, plans, device, test-time mirroring
+SCHEDULES = {
+    "cpu-1k": (20, 50, CPU_PLANS, "cpu", False),
+    "cpu-2k": (40, 50, CPU_PLANS, "cpu", False),
+    "cpu-4k": (80, 50, CPU_PLANS, "cpu", False),
+    "smoke": (2, 5, CPU_PLANS, "cpu", False),
+    "gpu-stock": (1000, 250, "nnUNetPlans", "cuda", True),
+}
+
+
+def test_split(cases: list[str]) -> list[str]:
+    """Fixed held-out test cases: every fifth case in sorted order."""
+    return [c for i, c in enumerate(sorted(cases)) if i % 5 == 4]
+
+
+def ensure_dense(ws: Workspace, dataset: str, source: Path) -> RawDataset:
+    dense_id, name, converter, _ = DATASETS[dataset]
+    folder = ws.raw / name
+    if not folder.is_dir():
+        converter.main([str(source), str(folder)])
+    return RawDataset(folder)
+
+
+def ensure_weak(ws: Workspace, protocol: str, dense: RawDataset, test: list[str]) -> RawDataset:
+    _, weak_id, weak_name, args = PROTOCOLS[protocol]
+    folder = ws.raw / f"Dataset{weak_id:03d}_{weak_name}"
+    if folder.is_dir():
+        return RawDataset(folder)
+    exclude = ws.root / f"test_cases_{dense.name}.txt"
+    exclude.write_text("\n".join(test) + "\n")
+    if args[0] == "labelled-only-of":
+        other = next(p for p, v in PROTOCOLS.items() if v[1] == int(args[1]))
+        labelled = read_sidecar(ensure_weak(ws, other, dense, test).folder)["parameters"]["labelled_cases"]
+        unlabelled = ws.root / f"unlabelled_of_{args[1]}.txt"
+        unlabelled.write_text("\n".join(c for c in dense.cases() if c not in labelled and c not in test) + "\n")
+        args = ["semi", "--fraction", "1.0", "--exclude-cases", str(exclude), str(unlabelled)]
+    else:
+        args = [*args, "--exclude-cases", str(exclude)]
+    subprocess.run(["nnunet-weak", args[0], "-i", str(dense.folder), "-o", str(folder), *args[1:]],
+                   check=True, env=ws.env())
+    return RawDataset(folder)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--protocol", required=True, choices=sorted(PROTOCOLS))
+    parser.add_argument("--trainer", default="nnUNetTrainerBenchmark")
+    parser.add_argument("--schedule", default="cpu-1k", choices=sorted(SCHEDULES))
+    parser.add_argument("--work", type=Path, default=HERE / "work")
+    parser.add_argument("--source", type=Path, help="dense source folder (default ../shared/data/<dataset>)")
+    parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--no-row", action="store_true", help="do not append to RESULTS.md")
+    args = parser.parse_args(argv)
+
+    dataset, weak_id, _, _ = PROTOCOLS[args.protocol]
+    epochs, iterations, plans, device, tta = SCHEDULES[args.schedule]
+    ws = Workspace(args.work.resolve())
+    ws.raw.mkdir(parents=True, exist_ok=True)
+    dense = ensure_dense(ws, dataset, args.source or DATASETS[dataset][3])
+    test = test_split(dense.cases())
+    weak = ensure_weak(ws, args.protocol, dense, test)
+    sidecar = read_sidecar(weak.folder)
+    logs = ws.root / "logs"
+    run_name = f"{args.protocol}__{args.trainer}__{args.schedule}"
+
+    if not (ws.preprocessed / weak.name / "nnUNetPlans.json").is_file():
+        plan_and_preprocess(ws, weak_id, log=logs / f"plan_{weak.name}.log")
+    if plans == CPU_PLANS:
+        shrink_plans(ws, weak_id)
+    labelled = [c for c, r in sidecar["cases"].items() if r["labelled"]]
+    write_single_split(ws, weak_id, sorted(sidecar["cases"]), labelled[:4])
+
+    start = time.time()
+    run_ws = Workspace(ws.root, f"nnUNet_results_{args.schedule}")
+    results = run_ws.results / weak.name / f"{args.trainer}__{plans}__3d_fullres" / "fold_0"
+    peak = train(run_ws, weak_id, args.trainer, plans, epochs, iterations, device=device,
+                 log=logs / f"train_{run_name}.log")
+    train_minutes = (time.time() - start) / 60
+    seconds_per_iteration = training_log_seconds_per_iteration(results, iterations)
+
+    images = ws.root / f"test_images_{dense.name}"
+    if not images.is_dir():
+        images.mkdir()
+        for case in test:
+            for f in dense.image_files(case):
+                (images / f.name).symlink_to(f.resolve())
+    predictions = ws.root / "predictions" / run_name
+    predict(run_ws, weak_id, images, predictions, args.trainer, plans, device=device, tta=tta,
+            log=logs / f"predict_{run_name}.log")
+    scores = ws.root / "scores" / run_name
+    subprocess.run(["nnunet-weak", "evaluate", "-pred", str(predictions), "-ref", str(dense.folder), "-o", str(scores)],
+                   check=True, stdout=subprocess.DEVNULL)
+    summary = json.loads((scores / "summary.json").read_text())
+    row = format_row(args, sidecar, summary, epochs * iterations, seconds_per_iteration, peak, train_minutes)
+    print(row)
+    if not args.no_row:
+        with open(args.results, "a") as f:
+            f.write(row + "\n")
+
+
+def format_row(args, sidecar: dict, summary: dict, total_iterations: int, seconds_per_iteration: float,
+               peak_mib: float, train_minutes: float) -> str:
+    t = sidecar["totals"]
+    per_class = " / ".join(f"{s['dice']:.3f}" for s in summary["per_class"].values())
+    m = summary["mean"]
+    return (f"| {time.strftime('%Y-%m-%d')} | {args.protocol} | {args.trainer} "
+            f"| {args.schedule} ({total_iterations} it) "
+            f"| {100 * t['annotated_fraction']:.1f} % vox, {t['labelled_cases']}/{t['cases']} cases labelled "
+            f"| {m['dice']:.4f} ({per_class}) | {m['hd95']:.2f} | {m['surface_dice']:.4f} | {summary['cases']} "
+            f"| {seconds_per_iteration:.2f} | {peak_mib:.0f} | {train_minutes:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

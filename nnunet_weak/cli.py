@@ -1,0 +1,272 @@
+"""``nnunet-weak``: one entry point, sub-commands, nnU-Net's flag habits.
+
+Examples::
+
+    nnunet-weak slices -i $nnUNet_raw/Dataset004_Hippocampus -o $nnUNet_raw/Dataset104_HippoSlices --preset 3d2dct
+    nnunet-weak points -i $nnUNet_raw/Dataset004_Hippocampus -o $nnUNet_raw/Dataset204_HippoPoints
+    nnunet-weak semi   -i $nnUNet_raw/Dataset004_Hippocampus -o $nnUNet_raw/Dataset304_HippoSemi --labelled 4
+    nnunet-weak check -d 104 -c 3d_fullres
+    nnunet-weak evaluate -pred predictions/ -ref $nnUNet_raw/Dataset004_Hippocampus -o scores
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from nnunet_weak.errors import WeakDatasetError
+
+EPILOG = __doc__.split("Examples::", 1)[1]
+
+
+def _dataset_folder(value: str) -> Path:
+    """A raw dataset given as a path, a DatasetXXX_Name, or an id (looked up in $nnUNet_raw)."""
+    path = Path(value)
+    if path.is_dir():
+        return path
+    raw = os.environ.get("nnUNet_raw")
+    if raw:
+        if (Path(raw) / value).is_dir():
+            return Path(raw) / value
+        if value.isdigit():
+            found = sorted(Path(raw).glob(f"Dataset{int(value):03d}_*"))
+            if len(found) == 1:
+                return found[0]
+    raise WeakDatasetError(f"dataset '{value}' not found: give a folder, or an id/name under $nnUNet_raw ({raw})")
+
+
+def _output_folder(value: str) -> Path:
+    path = Path(value)
+    raw = os.environ.get("nnUNet_raw")
+    if len(path.parts) == 1 and raw:
+        return Path(raw) / value
+    return path
+
+
+def _case_list(values: list[str] | None) -> list[str]:
+    """Case names given inline or as files with one name per line."""
+    names: list[str] = []
+    for value in values or []:
+        if Path(value).is_file():
+            names += [line.strip() for line in Path(value).read_text().splitlines() if line.strip()]
+        else:
+            names.append(value)
+    return names
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-i", required=True, help="dense (or images-only) raw dataset: folder, name or id")
+    p.add_argument("-o", required=True, help="output DatasetXXX_Name folder (bare names go to $nnUNet_raw)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same dataset")
+    p.add_argument("--exclude-cases", nargs="+", metavar="CASE_OR_FILE",
+                   help="leave these cases out (e.g. a held-out test split)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+
+
+def _build(args, kind: str, annotate, parameters: dict, cases=None) -> None:
+    from nnunet_weak.dataset import RawDataset
+    from nnunet_weak.derive import build_weak_dataset
+
+    source = RawDataset(_dataset_folder(args.i))
+    cases = list(source.cases() if cases is None else cases)
+    excluded = set(_case_list(args.exclude_cases))
+    unknown = excluded - set(cases)
+    if unknown:
+        raise WeakDatasetError(f"--exclude-cases names cases not in {source.name}: {sorted(unknown)[:5]}")
+    cases = [c for c in cases if c not in excluded]
+    sidecar = build_weak_dataset(source, _output_folder(args.o), kind, annotate, parameters, args.seed,
+                                 cases=cases, overwrite=args.overwrite)
+    t = sidecar["totals"]
+    print(f"wrote {_output_folder(args.o)}: {t['cases']} cases, {t['labelled_cases']} with annotation, "
+          f"{100 * t['annotated_fraction']:.2f} % of voxels annotated, {t['slices']} slices, {t['clicks']} clicks")
+
+
+def cmd_slices(args) -> None:
+    from nnunet_weak.derive import preset_annotator, slices_annotator
+
+    if args.preset:
+        annotate, parameters = preset_annotator(args.preset)
+        parameters["preset"] = args.preset
+    else:
+        if args.count is None and args.every is None:
+            raise WeakDatasetError("give --count N or --every K (or --preset)")
+        parameters = {"axes": args.axes, "orientations": args.orientations, "count": args.count,
+                      "every": args.every, "same_count": args.same_count}
+        if args.axes is None and args.orientations is None:
+            parameters["axes"] = [0]
+        annotate = slices_annotator(**parameters)
+    _build(args, "sparse_slices", annotate, parameters)
+
+
+def cmd_points(args) -> None:
+    from nnunet_weak.derive import points_annotator
+
+    parameters = {"protocol": "pa-seg-7", "margin": args.margin, "jitter": args.jitter,
+                  "min_object_voxels": args.min_object_voxels}
+    _build(args, "points", points_annotator(args.margin, args.jitter, args.min_object_voxels), parameters)
+
+
+def cmd_semi(args) -> None:
+    from nnunet_weak.dataset import RawDataset
+    from nnunet_weak.derive import pick_labelled, semi_supervised_annotator
+
+    source = RawDataset(_dataset_folder(args.i))
+    cases = [c for c in source.cases() if c not in set(_case_list(args.exclude_cases))]
+    names = _case_list(args.labelled_cases) or None
+    if args.first is not None:
+        order = source.dataset_json.get("train_list") or sorted(cases)
+        names = [c for c in order if c in set(cases)][: args.first]
+    labelled = pick_labelled(source, cases, args.seed, count=args.labelled, fraction=args.fraction, names=names)
+    parameters = {"labelled": args.labelled, "fraction": args.fraction, "first": args.first,
+                  "labelled_cases": labelled}
+    _build(args, "semi_supervised", semi_supervised_annotator(labelled), parameters)
+
+
+def cmd_import_sparse(args) -> None:
+    from nnunet_weak.derive import user_sparse_annotator
+
+    parameters = {"unannotated_value": args.unannotated_value}
+    _build(args, "user_sparse", user_sparse_annotator(args.unannotated_value), parameters)
+
+
+def cmd_import_points(args) -> None:
+    from nnunet_weak.dataset import RawDataset
+    from nnunet_weak.derive import image_cases, user_points_annotator
+
+    source = RawDataset(_dataset_folder(args.i))
+    parameters = {"points": str(Path(args.points).resolve()), "background_value": args.background_value}
+    _build(args, "user_points", user_points_annotator(args.points, args.background_value), parameters,
+           cases=image_cases(source))
+
+
+def cmd_check(args) -> None:
+    from nnunet_weak.preprocessing_check import check_dataset_against_plans
+
+    check_dataset_against_plans(args.d, args.c, args.p)
+    print(f"OK: sparse annotations of dataset {args.d} survive {args.c} preprocessing ({args.p}).")
+
+
+def cmd_evaluate(args) -> None:
+    from nnunet_weak.evaluation.evaluate import evaluate_folders
+
+    evaluate_folders(args.pred, _dataset_folder(args.ref), args.o, tolerance_mm=args.tolerance)
+    print(Path(args.o, "summary.md").read_text())
+
+
+def cmd_show(args) -> None:
+    from nnunet_weak.visualise import render_cases
+
+    dense = _dataset_folder(args.dense) if args.dense else None
+    written = render_cases(_dataset_folder(args.i), args.cases, args.o, dense=dense, predictions=args.pred)
+    for path in written:
+        print(path)
+
+
+def cmd_ext_trainer_path(args) -> None:
+    from nnunet_weak.ext_trainer import SHIM_FOLDER
+
+    print(SHIM_FOLDER)
+
+
+def cmd_demo(args) -> None:
+    from nnunet_weak.demo import run_demo
+
+    run_demo(Path(args.o), iterations=args.iterations, overwrite=args.overwrite)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nnunet-weak", description="Weak annotations for nnU-Net v2.",
+                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name, func, help_text, example):
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=f"example:\n  {example}",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("slices", cmd_slices, "simulate sparse slices from dense labels",
+            "nnunet-weak slices -i Dataset004_Hippocampus -o Dataset104_HippoSlices "
+            "--orientations axial coronal --count 3")
+    _add_common(p)
+    p.add_argument("--axes", type=int, nargs="+", help="array axes (z=0, y=1, x=2) to annotate slices along")
+    p.add_argument("--orientations", nargs="+", choices=["axial", "coronal", "sagittal"],
+                   help="planes to annotate, found from the image orientation")
+    p.add_argument("--count", type=int, help="slices per axis, evenly spaced from a random offset")
+    p.add_argument("--every", type=int, help="every k-th slice from a random offset")
+    p.add_argument("--same-count", action="store_true", help="other axes get as many slices as the first")
+    p.add_argument("--preset", help="a published protocol: 3d2dct (every 12th axial slice + as many coronal)")
+
+    p = add("points", cmd_points, "simulate PA-Seg's seven clicks per object from dense labels",
+            "nnunet-weak points -i Dataset004_Hippocampus -o Dataset204_HippoPoints")
+    _add_common(p)
+    p.add_argument("--margin", type=int, default=2, help="voxels between an object's extent and its outside clicks")
+    p.add_argument("--jitter", type=float, default=0.0, help="max voxels the inside click strays from the centre")
+    p.add_argument("--min-object-voxels", type=int, default=1, help="objects smaller than this get no clicks")
+
+    p = add("semi", cmd_semi, "keep a few cases labelled, make the others unlabelled (all ignore)",
+            "nnunet-weak semi -i Dataset004_Hippocampus -o Dataset304_HippoSemi --labelled 4")
+    _add_common(p)
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--labelled", type=int, help="number of labelled cases, drawn with --seed")
+    g.add_argument("--fraction", type=float, help="fraction of labelled cases, drawn with --seed")
+    g.add_argument("--labelled-cases", nargs="+", metavar="CASE_OR_FILE", help="exactly these cases")
+    g.add_argument("--first", type=int, help="the first N cases of dataset.json's train_list (left atrium protocol)")
+
+    p = add("import-sparse", cmd_import_sparse, "convert your own sparse label maps (e.g. slices drawn in a viewer)",
+            "nnunet-weak import-sparse -i Dataset050_MySparse -o Dataset150_MySparseWeak --unannotated-value 255")
+    _add_common(p)
+    p.add_argument("--unannotated-value", type=int, required=True, help="label value meaning 'nobody labelled this'")
+
+    p = add("import-points", cmd_import_points, "convert your own clicks (point maps or 3D Slicer .mrk.json)",
+            "nnunet-weak import-points -i Dataset060_MyImages -o Dataset160_MyClicks --points clicks/")
+    _add_common(p)
+    p.add_argument("--points", required=True, help="folder with <case>.mrk.json or <case><file_ending> point maps")
+    p.add_argument("--background-value", type=int, default=255, help="point-map value of a background click")
+
+    p = add("check", cmd_check, "check that nnU-Net's resampling keeps sparse slices where they are",
+            "nnunet-weak check -d 104 -c 3d_fullres -p nnUNetPlans")
+    p.add_argument("-d", required=True, help="dataset id or name (plans must exist in $nnUNet_preprocessed)")
+    p.add_argument("-c", default="3d_fullres", help="configuration (default 3d_fullres)")
+    p.add_argument("-p", default="nnUNetPlans", help="plans identifier (default nnUNetPlans)")
+
+    p = add("evaluate", cmd_evaluate, "score predictions against DENSE labels: Dice, HD95 (mm), surface Dice",
+            "nnunet-weak evaluate -pred predictions/ -ref Dataset004_Hippocampus -o scores/")
+    p.add_argument("-pred", required=True, help="folder of predicted label maps")
+    p.add_argument("-ref", required=True, help="dense raw dataset (its labelsTr and dataset.json are used)")
+    p.add_argument("-o", required=True, help="output folder for summary.json and summary.md")
+    p.add_argument("--tolerance", type=float, default=1.0, help="surface Dice tolerance in mm (default 1)")
+
+    p = add("show", cmd_show, "render image, dense truth, weak annotation and prediction of cases to PNG",
+            "nnunet-weak show -i Dataset104_HippoSlices --dense Dataset004_Hippocampus --pred pred/ -o pngs/")
+    p.add_argument("-i", required=True, help="weak (or dense) raw dataset")
+    p.add_argument("-o", required=True, help="output folder for <case>.png")
+    p.add_argument("--cases", nargs="+", help="cases to render (default: the first three)")
+    p.add_argument("--dense", help="dense raw dataset for the truth column")
+    p.add_argument("--pred", help="folder of predictions for the prediction column")
+
+    add("ext-trainer-path", cmd_ext_trainer_path, "print the folder to put in nnUNet_extTrainer",
+        'export nnUNet_extTrainer="$(nnunet-weak ext-trainer-path)"')
+
+    p = add("demo", cmd_demo, "bundled sample -> sparse slices -> stock nnUNetv2 commands -> scores",
+            "nnunet-weak demo -o nnunet_weak_demo")
+    p.add_argument("-o", default="nnunet_weak_demo", help="work folder (default ./nnunet_weak_demo)")
+    p.add_argument("--iterations", type=int, default=60, help="training iterations (default 60)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing work folder")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except WeakDatasetError as e:
+        print(f"nnunet-weak {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

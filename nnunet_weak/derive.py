@@ -1,0 +1,238 @@
+"""Build a weak-annotation nnU-Net raw dataset from a dense one (or from users' own annotations).
+
+One loop (:func:`build_weak_dataset`) handles what every kind shares: the case list, one random
+generator per case (so results do not depend on order or on which cases are included), copying
+images, writing label maps with the ``ignore`` value, ``dataset.json``, the sidecar, progress,
+errors that name the case, and all-or-nothing output. Each kind only says how one case's label
+map is made: the ``*_annotator`` factories below.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import zlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from nnunet_weak.annotations import (
+    anatomical_axes,
+    annotated_slices,
+    choose_labelled_cases,
+    choose_slices,
+    clicks_from_point_map,
+    clicks_from_slicer_markups,
+    clicks_to_label_map,
+    seven_point_clicks,
+    slice_mask,
+    weak_label_map,
+)
+from nnunet_weak.annotations.sparse_slices import PRESETS
+from nnunet_weak.dataset import Geometry, RawDataset, atomic_output_dir, read_image, write_label
+from nnunet_weak.dataset.raw import as_label_array
+from nnunet_weak.dataset.sidecar import write_sidecar
+from nnunet_weak.errors import WeakDatasetError
+
+# (source, case, rng) -> (weak label map, geometry, sidecar record without the cost fields)
+Annotator = Callable[[RawDataset, str, np.random.Generator], tuple[np.ndarray, Geometry, dict]]
+
+_DATASET_NAME = re.compile(r"^Dataset(\d{3})_[A-Za-z0-9_\-]+$")
+
+
+def case_rng(seed: int, case: str) -> np.random.Generator:
+    """A generator that depends on the seed and the case name only."""
+    return np.random.default_rng([seed, zlib.crc32(case.encode())])
+
+
+def ignore_label_for(source: RawDataset) -> int:
+    """nnU-Net wants ``ignore`` one above the highest class."""
+    return source.ignore_label if source.ignore_label is not None else max(source.labels.values()) + 1
+
+
+def check_output_name(output: Path) -> None:
+    match = _DATASET_NAME.match(output.name)
+    if not match:
+        raise WeakDatasetError(
+            f"output folder name '{output.name}' is not an nnU-Net dataset name; use DatasetXXX_Name "
+            "with a 3-digit id, e.g. Dataset104_HippocampusSlices."
+        )
+    if output.parent.is_dir():
+        clash = [p.name for p in output.parent.glob(f"Dataset{match.group(1)}_*") if p.name != output.name]
+        if clash:
+            raise WeakDatasetError(
+                f"dataset id {match.group(1)} is already used by {clash[0]} in {output.parent}; nnU-Net "
+                "needs unique ids. Pick another id for the output."
+            )
+
+
+def build_weak_dataset(
+    source: RawDataset,
+    output: str | Path,
+    kind: str,
+    annotate: Annotator,
+    parameters: dict,
+    seed: int | None,
+    cases: Sequence[str] | None = None,
+    overwrite: bool = False,
+) -> dict:
+    """Write the weak dataset to ``output`` and return its sidecar content."""
+    output = Path(output)
+    check_output_name(output)
+    cases = list(source.cases() if cases is None else cases)
+    if not cases:
+        raise WeakDatasetError(f"{source.folder}: no cases to annotate")
+    ignore = ignore_label_for(source)
+    records: dict[str, dict] = {}
+    with atomic_output_dir(output, overwrite=overwrite) as tmp:
+        (tmp / "imagesTr").mkdir()
+        (tmp / "labelsTr").mkdir()
+        for case in tqdm(cases, desc=f"{kind} -> {output.name}", unit="case"):
+            try:
+                weak, geometry, record = annotate(source, case, case_rng(seed or 0, case))
+            except WeakDatasetError as e:
+                raise WeakDatasetError(f"case {case}: {e}" if case not in str(e) else str(e)) from None
+            except ValueError as e:
+                raise WeakDatasetError(f"case {case} of {source.name}: {e}") from None
+            write_label(weak, geometry, tmp / "labelsTr" / f"{case}{source.file_ending}")
+            for image in source.image_files(case):
+                shutil.copyfile(image, tmp / "imagesTr" / image.name)
+            annotated = int(np.count_nonzero(weak != ignore))
+            records[case] = {"labelled": annotated > 0, "annotated_voxels": annotated,
+                             "total_voxels": int(weak.size), **record}
+        dataset_json = dict(source.dataset_json)
+        dataset_json["labels"] = {**source.labels, "ignore": ignore}
+        dataset_json["numTraining"] = len(cases)
+        (tmp / "dataset.json").write_text(json.dumps(dataset_json, indent=1))
+        sidecar = write_sidecar(tmp, kind, parameters, seed, str(source.folder.resolve()), ignore, records)
+    return sidecar
+
+
+def slices_annotator(
+    axes: Sequence[int] | None = None,
+    orientations: Sequence[str] | None = None,
+    count: int | None = None,
+    every: int | None = None,
+    same_count: bool = False,
+) -> Annotator:
+    """Sparse slices along array ``axes`` or named ``orientations`` (axial, coronal, sagittal).
+
+    ``same_count``: the first axis uses ``count``/``every``, the others as many slices, evenly
+    spaced (3D2DCT's protocol).
+    """
+    if (axes is None) == (orientations is None):
+        raise WeakDatasetError("give either --axes or --orientations")
+
+    def annotate(source: RawDataset, case: str, rng: np.random.Generator):
+        dense, geometry = source.read_label(case)
+        chosen = list(axes) if axes is not None else [anatomical_axes(geometry.direction)[o] for o in orientations]
+        for axis in chosen:
+            if not 0 <= axis < dense.ndim:
+                raise WeakDatasetError(f"axis {axis} does not exist in a {dense.ndim}D image; use 0..{dense.ndim - 1}")
+        slices = {}
+        for i, axis in enumerate(chosen):
+            if i > 0 and same_count:
+                picked = choose_slices(dense.shape[axis], rng, count=len(slices[chosen[0]]))
+            else:
+                picked = choose_slices(dense.shape[axis], rng, count=count, every=every)
+            slices[axis] = sorted(int(s) for s in picked)
+        weak = weak_label_map(dense, slice_mask(dense.shape, slices), ignore_label_for(source))
+        return weak, geometry, {"slices": {str(a): s for a, s in slices.items()}}
+
+    return annotate
+
+
+def preset_annotator(name: str) -> tuple[Annotator, dict]:
+    if name not in PRESETS:
+        raise WeakDatasetError(f"unknown preset '{name}'; choose from {sorted(PRESETS)}")
+    return slices_annotator(**PRESETS[name]), dict(PRESETS[name])
+
+
+def points_annotator(margin: int = 2, jitter: float = 0.0, min_object_voxels: int = 1) -> Annotator:
+    """PA-Seg's seven clicks per object of every foreground class."""
+
+    def annotate(source: RawDataset, case: str, rng: np.random.Generator):
+        dense, geometry = source.read_label(case)
+        clicks = seven_point_clicks(dense, source.foreground_classes, rng, margin, jitter, min_object_voxels)
+        if not any(c.role == "inside" for c in clicks):
+            raise WeakDatasetError(
+                f"case {case} has no foreground to click. Leave it out with --exclude-cases {case}, "
+                "or use 'nnunet-weak semi' to keep it as an unlabelled case."
+            )
+        weak = clicks_to_label_map(dense.shape, clicks, ignore_label_for(source))
+        return weak, geometry, {"clicks": [c.to_json() for c in clicks]}
+
+    return annotate
+
+
+def semi_supervised_annotator(labelled: Sequence[str]) -> Annotator:
+    """Dense labels for ``labelled`` cases, all ``ignore`` for the rest."""
+    labelled = set(labelled)
+
+    def annotate(source: RawDataset, case: str, rng: np.random.Generator):
+        dense, geometry = source.read_label(case)
+        if case in labelled:
+            return dense, geometry, {}
+        return np.full(dense.shape, ignore_label_for(source), dtype=dense.dtype), geometry, {}
+
+    return annotate
+
+
+def pick_labelled(source: RawDataset, cases: Sequence[str], seed: int, count=None, fraction=None, names=None):
+    try:
+        return choose_labelled_cases(cases, np.random.default_rng(seed), count, fraction, names)
+    except ValueError as e:
+        raise WeakDatasetError(f"{source.name}: {e}") from None
+
+
+def user_sparse_annotator(unannotated_value: int) -> Annotator:
+    """Users' sparse label maps, where ``unannotated_value`` marks voxels nobody labelled."""
+
+    def annotate(source: RawDataset, case: str, rng: np.random.Generator):
+        labels, geometry = source.read_label(case, also_allowed={unannotated_value})
+        annotated = labels != unannotated_value
+        if not annotated.any():
+            record = {}
+        else:
+            record = {"slices": {str(a): s for a, s in annotated_slices(annotated).items()}}
+        return weak_label_map(labels, annotated, ignore_label_for(source)), geometry, record
+
+    return annotate
+
+
+def user_points_annotator(points_folder: str | Path, background_value: int = 255) -> Annotator:
+    """Users' clicks: ``<case>.mrk.json`` (3D Slicer markups) or ``<case><file_ending>`` point maps."""
+    points_folder = Path(points_folder)
+
+    def annotate(source: RawDataset, case: str, rng: np.random.Generator):
+        geometry = Geometry.from_header(source.image_files(case)[0])
+        markups = points_folder / f"{case}.mrk.json"
+        point_map = points_folder / f"{case}{source.file_ending}"
+        if markups.is_file():
+            clicks = clicks_from_slicer_markups(json.loads(markups.read_text()), source.labels, geometry.origin,
+                                                geometry.spacing, geometry.direction, geometry.shape)
+        elif point_map.is_file():
+            array, point_geometry = read_image(point_map)
+            problem = point_geometry.mismatch(geometry)
+            if problem:
+                raise WeakDatasetError(f"case {case}: point map and image differ in {problem}; "
+                                       "save the point map on the image's grid.")
+            clicks = clicks_from_point_map(as_label_array(array, f"case {case}"), source.foreground_classes,
+                                           background_value, geometry.spacing_zyx)
+        else:
+            raise WeakDatasetError(
+                f"case {case}: no clicks found; expected {markups.name} or {point_map.name} in {points_folder}"
+            )
+        weak = clicks_to_label_map(geometry.shape, clicks, ignore_label_for(source))
+        return weak, geometry, {"clicks": [c.to_json() for c in clicks]}
+
+    return annotate
+
+
+def image_cases(source: RawDataset) -> list[str]:
+    """Cases of a dataset from its images (for users' clicks, where labelsTr may not exist)."""
+    first = f"_{int(source.channels[0]):04d}{source.file_ending}"
+    return sorted(p.name[: -len(first)] for p in (source.folder / "imagesTr").glob(f"*{first}"))

@@ -1,0 +1,82 @@
+"""Score a folder of predictions against a dense raw dataset; write summary.json and summary.md.
+
+nnU-Net's own validation skips ``ignore`` voxels, so on a weak dataset it measures agreement
+with the weak annotation. This scores every voxel against the dense truth instead.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from nnunet_weak.dataset import RawDataset, read_image
+from nnunet_weak.dataset.raw import as_label_array
+from nnunet_weak.errors import WeakDatasetError
+from nnunet_weak.evaluation.metrics import case_metrics
+
+METRICS = ("dice", "hd95", "surface_dice")
+
+
+def _mean(values: list[float]) -> float:
+    finite = [v for v in values if not math.isnan(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
+def evaluate_folders(pred_folder: str | Path, reference: str | Path, output: str | Path,
+                     tolerance_mm: float = 1.0) -> dict:
+    """Score every prediction in ``pred_folder`` against ``reference``'s dense labelsTr."""
+    pred_folder, output = Path(pred_folder), Path(output)
+    ref = RawDataset(reference)
+    if ref.ignore_label is not None:
+        raise WeakDatasetError(
+            f"{ref.name} declares an ignore label: it is a weak dataset. Evaluate against the DENSE "
+            "dataset it was made from (its annotation.json names it under 'source')."
+        )
+    predictions = sorted(p for p in pred_folder.glob(f"*{ref.file_ending}"))
+    if not predictions:
+        raise WeakDatasetError(f"no predictions ending in {ref.file_ending} in {pred_folder}")
+    names = {v: k for k, v in ref.labels.items()}
+    classes = ref.foreground_classes
+    per_case = {}
+    for path in tqdm(predictions, desc="evaluate", unit="case"):
+        case = path.name[: -len(ref.file_ending)]
+        if not ref.label_file(case).is_file():
+            raise WeakDatasetError(f"prediction {path.name} has no reference {ref.label_file(case)}")
+        truth, truth_geometry = ref.read_label(case)
+        pred, pred_geometry = read_image(path)
+        problem = pred_geometry.mismatch(truth_geometry)
+        if problem:
+            raise WeakDatasetError(
+                f"case {case}: prediction and reference differ in {problem}. Predict from the reference "
+                "dataset's own images (nnUNetv2_predict writes predictions on the input grid)."
+            )
+        pred = as_label_array(pred, f"prediction {path.name}")
+        scores = case_metrics(pred, truth, classes, truth_geometry.spacing_zyx, tolerance_mm)
+        per_case[case] = {names[c]: s for c, s in scores.items()}
+    per_class = {names[c]: {m: _mean([per_case[k][names[c]][m] for k in per_case]) for m in METRICS}
+                 for c in classes}
+    mean = {m: _mean([per_class[n][m] for n in per_class]) for m in METRICS}
+    missing_hd95 = sum(math.isnan(s["hd95"]) for c in per_case.values() for s in c.values())
+    summary = {"reference": str(ref.folder.resolve()), "predictions": str(pred_folder.resolve()),
+               "cases": len(per_case), "surface_tolerance_mm": tolerance_mm, "mean": mean,
+               "per_class": per_class, "hd95_undefined": missing_hd95, "per_case": per_case}
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "summary.json").write_text(json.dumps(summary, indent=1, allow_nan=True))
+    (output / "summary.md").write_text(markdown_table(summary))
+    return summary
+
+
+def markdown_table(summary: dict) -> str:
+    lines = [f"Scored against dense truth: {summary['cases']} cases, surface Dice at "
+             f"{summary['surface_tolerance_mm']} mm.", "",
+             "| class | Dice | HD95 (mm) | surface Dice |", "|---|---|---|---|"]
+    for name, s in [*summary["per_class"].items(), ("**mean**", summary["mean"])]:
+        lines.append(f"| {name} | {s['dice']:.4f} | {s['hd95']:.2f} | {s['surface_dice']:.4f} |")
+    if summary["hd95_undefined"]:
+        lines += ["", f"HD95 undefined (one mask empty) for {summary['hd95_undefined']} case-class pairs; "
+                      "left out of the HD95 means."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,140 @@
+"""The stock nnU-Net commands, driven from Python for the demo and the benchmark runner.
+
+Each step runs the real entry point (``nnUNetv2_plan_and_preprocess``, ``nnUNetv2_train``,
+``nnUNetv2_predict``) in a subprocess, exactly as a user would type it, so what we measure is
+what users get.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+CPU_PLANS = "nnUNetPlans_cpu"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The three nnU-Net folders under ``root``; ``results_name`` lets runs with different
+    schedules keep separate results (nnU-Net names a results folder by trainer and plans only)."""
+
+    root: Path
+    results_name: str = "nnUNet_results"
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "nnUNet_raw"
+
+    @property
+    def preprocessed(self) -> Path:
+        return self.root / "nnUNet_preprocessed"
+
+    @property
+    def results(self) -> Path:
+        return self.root / self.results_name
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(nnUNet_raw=str(self.raw), nnUNet_preprocessed=str(self.preprocessed),
+                   nnUNet_results=str(self.results))
+        env.update({k: str(v) for k, v in extra.items()})
+        return env
+
+    def dataset_folder(self, dataset_id: int) -> Path:
+        found = sorted(self.preprocessed.glob(f"Dataset{dataset_id:03d}_*"))
+        if not found:
+            raise FileNotFoundError(f"dataset {dataset_id} is not preprocessed in {self.preprocessed}")
+        return found[0]
+
+
+def run(cmd: Sequence[str], env: dict[str, str], log: Path | None = None) -> float:
+    """Run a command; returns the peak resident memory (MiB) of the command's process tree's largest
+    process. Output goes to ``log`` when given. Raises CalledProcessError on failure."""
+    wrapper = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+               "print('peak_rss_kib', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+               "sys.exit(code)")
+    full = [sys.executable, "-c", wrapper, *cmd]
+    print("$ " + shlex.join(cmd) + (f"   (log: {log})" if log else ""), flush=True)
+    if log is None:
+        result = subprocess.run(full, env=env, stderr=subprocess.PIPE, text=True)
+        stderr = result.stderr
+        sys.stderr.write("".join(line for line in stderr.splitlines(True) if not line.startswith("peak_rss_kib")))
+    else:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a") as f:
+            result = subprocess.run(full, env=env, stdout=f, stderr=subprocess.STDOUT, text=True)
+        stderr = log.read_text()
+    if result.returncode != 0:
+        where = f" (log: {log})" if log else ""
+        raise subprocess.CalledProcessError(result.returncode, list(cmd), output=f"failed{where}")
+    peaks = [int(line.split()[1]) for line in stderr.splitlines() if line.startswith("peak_rss_kib")]
+    return peaks[-1] / 1024 if peaks else float("nan")
+
+
+def plan_and_preprocess(ws: Workspace, dataset_id: int, configuration: str = "3d_fullres",
+                        log: Path | None = None, processes: int = 2) -> None:
+    # nnUNet_n_proc_DA=0 makes the planner call torch.set_num_threads(0) and crash; plan with 1.
+    run(["nnUNetv2_plan_and_preprocess", "-d", str(dataset_id), "-c", configuration, "-np", str(processes),
+         "--verify_dataset_integrity"], ws.env(nnUNet_n_proc_DA="1"), log)
+
+
+def shrink_plans(ws: Workspace, dataset_id: int, batch_size: int = 2, base_features: int = 16,
+                 max_features: int = 128, configuration: str = "3d_fullres", name: str = CPU_PLANS) -> str:
+    """Copy nnUNetPlans into ``name`` with a smaller batch and network for CPU schedules. The
+    preprocessed data is shared (same data identifier), only training changes."""
+    folder = ws.dataset_folder(dataset_id)
+    plans = json.loads((folder / "nnUNetPlans.json").read_text())
+    plans["plans_name"] = name
+    config = plans["configurations"][configuration]
+    config["batch_size"] = batch_size
+    kwargs = config["architecture"]["arch_kwargs"]
+    kwargs["features_per_stage"] = [min(base_features * 2**i, max_features)
+                                    for i in range(len(kwargs["features_per_stage"]))]
+    (folder / f"{name}.json").write_text(json.dumps(plans, indent=1))
+    return name
+
+
+def write_single_split(ws: Workspace, dataset_id: int, train: Sequence[str], val: Sequence[str]) -> None:
+    """Fold 0 trains on ``train`` and validates on ``val`` (nnU-Net's splits_final.json)."""
+    path = ws.dataset_folder(dataset_id) / "splits_final.json"
+    path.write_text(json.dumps([{"train": list(train), "val": list(val)}], indent=1))
+
+
+def train(ws: Workspace, dataset_id: int, trainer: str, plans: str, epochs: int, iterations_per_epoch: int,
+          val_iterations: int = 2, device: str = "cpu", configuration: str = "3d_fullres", fold: str = "0",
+          log: Path | None = None, extra_args: Sequence[str] = ()) -> float:
+    """``nnUNetv2_train`` with our schedule variables; returns peak memory (MiB)."""
+    env = ws.env(nnUNet_n_proc_DA="0", nnUNet_weak_epochs=epochs,
+                 nnUNet_weak_iterations_per_epoch=iterations_per_epoch,
+                 nnUNet_weak_val_iterations=val_iterations, nnUNet_weak_threads=1, OMP_NUM_THREADS=1)
+    return run(["nnUNetv2_train", str(dataset_id), configuration, fold, "-tr", trainer, "-p", plans,
+                "-device", device, *extra_args], env, log)
+
+
+def predict(ws: Workspace, dataset_id: int, images: Path, output: Path, trainer: str, plans: str,
+            device: str = "cpu", configuration: str = "3d_fullres", fold: str = "0", tta: bool = False,
+            log: Path | None = None) -> None:
+    cmd = ["nnUNetv2_predict", "-i", str(images), "-o", str(output), "-d", str(dataset_id), "-c", configuration,
+           "-f", fold, "-tr", trainer, "-p", plans, "-device", device, "-npp", "1", "-nps", "1",
+           "--disable_progress_bar"]
+    if not tta:
+        cmd.append("--disable_tta")
+    run(cmd, ws.env(OMP_NUM_THREADS=1), log)
+
+
+def training_log_seconds_per_iteration(results_folder: Path, iterations_per_epoch: int) -> float:
+    """Mean epoch time from nnU-Net's training log (first epoch left out: warm-up), per iteration."""
+    logs = sorted(results_folder.glob("training_log_*.txt"))
+    times = []
+    for log in logs:
+        for line in log.read_text().splitlines():
+            if "Epoch time:" in line:
+                times.append(float(line.split("Epoch time:")[1].split("s")[0]))
+    times = times[1:] if len(times) > 1 else times
+    return sum(times) / len(times) / iterations_per_epoch if times else float("nan")

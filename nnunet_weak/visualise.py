@@ -1,0 +1,102 @@
+"""PNG overview of cases: image, dense truth, weak annotation and prediction, per orientation.
+
+What to look at before trusting a weak dataset or a model: are the slices/clicks where they
+should be, is ``ignore`` (grey) where nothing was annotated, does the prediction follow the truth
+between annotated slices?
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from nnunet_weak.annotations import annotated_slices
+from nnunet_weak.dataset import RawDataset, read_image
+from nnunet_weak.dataset.raw import as_label_array
+
+_COLOURS = np.array([[0.9, 0.1, 0.1], [0.1, 0.5, 1.0], [0.1, 0.8, 0.2], [1.0, 0.8, 0.0], [0.8, 0.2, 0.9],
+                     [0.0, 0.8, 0.8]])
+
+
+def overlay(image: np.ndarray, labels: np.ndarray | None, ignore_label: int | None) -> np.ndarray:
+    """RGB of a 2D ``image`` (scaled to its 1-99th percentile) with ``labels`` blended in; the
+    ignore value shows as a grey veil."""
+    low, high = np.percentile(image, [1, 99])
+    grey = np.clip((image - low) / max(high - low, 1e-6), 0, 1)
+    rgb = np.repeat(grey[..., None], 3, axis=-1)
+    if labels is None:
+        return rgb
+    for value in np.unique(labels):
+        if value == 0:
+            continue
+        mask = labels == value
+        colour = np.array([0.55, 0.55, 0.55]) if value == ignore_label else _COLOURS[(int(value) - 1) % len(_COLOURS)]
+        alpha = 0.6 if value == ignore_label else 0.45
+        rgb[mask] = (1 - alpha) * rgb[mask] + alpha * colour
+    return rgb
+
+
+def _slice_positions(foreground: np.ndarray, annotated: np.ndarray, axis: int) -> list[int]:
+    """Two slices along ``axis``: an annotated slice nearest the foreground's middle (if the axis has
+    annotated slices) and one in the middle between annotations; otherwise thirds of the extent."""
+    other = tuple(a for a in range(foreground.ndim) if a != axis)
+    present = np.flatnonzero(foreground.any(axis=other))
+    low, high = (present[0], present[-1]) if present.size else (0, foreground.shape[axis] - 1)
+    planes = annotated_slices(annotated).get(axis)
+    if not planes:
+        return sorted({int(round(low + (high - low) * i / 3)) for i in (1, 2)})
+    middle = (low + high) / 2
+    chosen = min(planes, key=lambda p: abs(p - middle))
+    unannotated = [i for i in range(low, high + 1) if i not in planes] or [chosen]
+    return sorted({chosen, min(unannotated, key=lambda p: abs(p - middle))})
+
+
+def render_cases(dataset: str | Path, cases: Sequence[str] | None, output: str | Path,
+                 dense: str | Path | None = None, predictions: str | Path | None = None) -> list[Path]:
+    """Write ``<output>/<case>.png`` for each case (default: the first three) and return the paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    weak = RawDataset(dataset)
+    dense_ds = RawDataset(dense) if dense else None
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    written = []
+    for case in cases or weak.cases()[:3]:
+        image, _ = read_image(weak.image_files(case)[0])
+        columns = {"image": None}
+        if dense_ds is not None:
+            columns["dense truth"] = dense_ds.read_label(case)[0]
+        columns["weak annotation"] = weak.read_label(case)[0]
+        if predictions:
+            columns["prediction"] = as_label_array(read_image(Path(predictions) / f"{case}{weak.file_ending}")[0],
+                                                   f"prediction of {case}")
+        reference = columns.get("dense truth", columns["weak annotation"])
+        foreground = (reference > 0) & (reference != weak.ignore_label)
+        annotated = columns["weak annotation"] != weak.ignore_label
+        rows = [(axis, index) for axis in range(image.ndim) for index in _slice_positions(foreground, annotated, axis)]
+        fig, axes = plt.subplots(len(rows), len(columns), figsize=(2.2 * len(columns), 2.2 * len(rows)),
+                                 squeeze=False)
+        for r, (axis, index) in enumerate(rows):
+            for c, (title, labels) in enumerate(columns.items()):
+                section = np.take(image, index, axis=axis)
+                labels2d = None if labels is None else np.take(labels, index, axis=axis)
+                ax = axes[r, c]
+                ax.imshow(overlay(section, labels2d, weak.ignore_label), interpolation="nearest")
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if r == 0:
+                    ax.set_title(title, fontsize=9)
+                if c == 0:
+                    ax.set_ylabel(f"axis {axis}, slice {index}", fontsize=8)
+        fig.suptitle(f"{case} ({weak.name}); grey = ignore (not annotated)", fontsize=9)
+        fig.tight_layout()
+        path = output / f"{case}.png"
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        written.append(path)
+    return written
