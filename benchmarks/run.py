@@ -24,6 +24,7 @@ from nnunet_weak.dataset.sidecar import read_sidecar
 from nnunet_weak.pipeline import (
     CPU_PLANS,
     Workspace,
+    executable,
     plan_and_preprocess,
     predict,
     shrink_plans,
@@ -47,6 +48,8 @@ DATASETS = {
 PROTOCOLS = {
     "hippo-full": ("hippocampus", 110, "HippoFull", ["semi", "--fraction", "1.0"]),
     "hippo-slices-3d2dct": ("hippocampus", 111, "HippoSlices3d2dct", ["slices", "--preset", "3d2dct"]),
+    "hippo-slices-1+1": ("hippocampus", 117, "HippoSlices1p1",
+                         ["slices", "--orientations", "axial", "coronal", "--count", "1"]),
     "hippo-semi-10pct": ("hippocampus", 112, "HippoSemi10", ["semi", "--fraction", "0.1"]),
     "hippo-semi-10pct-labelled-only": ("hippocampus", 113, "HippoSemi10LabelledOnly", ["labelled-only-of", "112"]),
     "hippo-semi-4": ("hippocampus", 114, "HippoSemi4", ["semi", "--labelled", "4"]),
@@ -92,7 +95,7 @@ def ensure_weak(ws: Workspace, protocol: str, dense: RawDataset, test: list[str]
         args = ["semi", "--fraction", "1.0", "--exclude-cases", str(exclude), str(unlabelled)]
     else:
         args = [*args, "--exclude-cases", str(exclude)]
-    subprocess.run(["nnunet-weak", args[0], "-i", str(dense.folder), "-o", str(folder), *args[1:]],
+    subprocess.run([executable("nnunet-weak"), args[0], "-i", str(dense.folder), "-o", str(folder), *args[1:]],
                    check=True, env=ws.env())
     return RawDataset(folder)
 
@@ -144,8 +147,8 @@ def main(argv: list[str] | None = None) -> None:
     predict(run_ws, weak_id, images, predictions, args.trainer, plans, device=device, tta=tta,
             log=logs / f"predict_{run_name}.log")
     scores = ws.root / "scores" / run_name
-    subprocess.run(["nnunet-weak", "evaluate", "-pred", str(predictions), "-ref", str(dense.folder), "-o", str(scores)],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([executable("nnunet-weak"), "evaluate", "-pred", str(predictions), "-ref", str(dense.folder),
+                    "-o", str(scores)], check=True, stdout=subprocess.DEVNULL)
     summary = json.loads((scores / "summary.json").read_text())
     row = format_row(args, sidecar, summary, epochs * iterations, seconds_per_iteration, peak, train_minutes)
     print(row)

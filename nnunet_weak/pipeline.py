@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -17,6 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CPU_PLANS = "nnUNetPlans_cpu"
+
+
+def executable(name: str) -> str:
+    """A console script of this environment (next to the running Python), else from PATH.
+
+    ``.venv/bin/nnunet-weak demo`` must find ``.venv/bin/nnUNetv2_train`` without an activated venv.
+    """
+    here = Path(sys.executable).parent / name
+    return str(here) if here.is_file() else (shutil.which(name) or name)
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,7 @@ def run(cmd: Sequence[str], env: dict[str, str], log: Path | None = None) -> flo
     wrapper = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
                "print('peak_rss_kib', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
                "sys.exit(code)")
-    full = [sys.executable, "-c", wrapper, *cmd]
+    full = [sys.executable, "-c", wrapper, executable(cmd[0]), *cmd[1:]]
     print("$ " + shlex.join(cmd) + (f"   (log: {log})" if log else ""), flush=True)
     if log is None:
         result = subprocess.run(full, env=env, stderr=subprocess.PIPE, text=True)
@@ -86,16 +96,18 @@ def plan_and_preprocess(ws: Workspace, dataset_id: int, configuration: str = "3d
 
 def shrink_plans(ws: Workspace, dataset_id: int, batch_size: int = 2, base_features: int = 16,
                  max_features: int = 128, configuration: str = "3d_fullres", name: str = CPU_PLANS) -> str:
-    """Copy nnUNetPlans into ``name`` with a smaller batch and network for CPU schedules. The
-    preprocessed data is shared (same data identifier), only training changes."""
+    """Copy nnUNetPlans into ``name`` with a smaller batch (for ``configuration``) and narrower
+    networks (every configuration: the 2d one may be borrowed by a 2D/3D trainer) for CPU
+    schedules. The preprocessed data is shared (same data identifier), only training changes."""
     folder = ws.dataset_folder(dataset_id)
     plans = json.loads((folder / "nnUNetPlans.json").read_text())
     plans["plans_name"] = name
-    config = plans["configurations"][configuration]
-    config["batch_size"] = batch_size
-    kwargs = config["architecture"]["arch_kwargs"]
-    kwargs["features_per_stage"] = [min(base_features * 2**i, max_features)
-                                    for i in range(len(kwargs["features_per_stage"]))]
+    plans["configurations"][configuration]["batch_size"] = batch_size
+    for config in plans["configurations"].values():
+        if "architecture" in config:
+            kwargs = config["architecture"]["arch_kwargs"]
+            kwargs["features_per_stage"] = [min(base_features * 2**i, max_features)
+                                            for i in range(len(kwargs["features_per_stage"]))]
     (folder / f"{name}.json").write_text(json.dumps(plans, indent=1))
     return name
 

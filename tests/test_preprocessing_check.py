@@ -10,6 +10,7 @@ import pytest
 import SimpleITK as sitk
 
 from nnunet_weak.cli import main
+from nnunet_weak.pipeline import executable
 from nnunet_weak.preprocessing_check import moved_sparse_axes
 
 
@@ -46,9 +47,9 @@ def test_anisotropic_case_is_flagged_and_really_corrupted(sample, tmp_path, caps
                  "--count", "4"]) == 0
     env = {**os.environ, "nnUNet_raw": str(raw), "nnUNet_preprocessed": str(tmp_path / "pre"),
            "nnUNet_results": str(tmp_path / "res"), "nnUNet_n_proc_DA": "1"}
-    subprocess.run(["nnUNetv2_extract_fingerprint", "-d", "140", "-np", "1"], env=env, check=True,
+    subprocess.run([executable("nnUNetv2_extract_fingerprint"), "-d", "140", "-np", "1"], env=env, check=True,
                    capture_output=True)
-    subprocess.run(["nnUNetv2_plan_experiment", "-d", "140"], env=env, check=True, capture_output=True)
+    subprocess.run([executable("nnUNetv2_plan_experiment"), "-d", "140"], env=env, check=True, capture_output=True)
     os.environ.update({k: env[k] for k in ("nnUNet_raw", "nnUNet_preprocessed")})
     try:
         assert main(["check", "-d", "140", "-c", "3d_fullres"]) == 2

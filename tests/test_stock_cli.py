@@ -10,6 +10,7 @@ import pytest
 import SimpleITK as sitk
 
 from nnunet_weak.ext_trainer import OPT_OUT_VAR, SHIM_FOLDER
+from nnunet_weak.pipeline import executable
 
 LOOKUP = ("from nnunetv2.utilities.find_objects import recursive_find_trainer_class_by_name as find; "
           "import nnunet_weak.trainers as ours; "
@@ -35,14 +36,14 @@ def test_without_the_start_up_hook_the_stock_lookup_fails():
 
 
 def test_ext_trainer_path_prints_a_folder_holding_only_the_shim():
-    out = subprocess.run(["nnunet-weak", "ext-trainer-path"], capture_output=True, text=True, check=True)
+    out = subprocess.run([executable("nnunet-weak"), "ext-trainer-path"], capture_output=True, text=True, check=True)
     folder = Path(out.stdout.strip())
     assert folder == SHIM_FOLDER
     assert sorted(p.name for p in folder.iterdir() if p.suffix == ".py") == ["nnunet_weak_trainers.py"]
 
 
 def test_help_shows_an_example():
-    out = subprocess.run(["nnunet-weak", "slices", "--help"], capture_output=True, text=True, check=True)
+    out = subprocess.run([executable("nnunet-weak"), "slices", "--help"], capture_output=True, text=True, check=True)
     assert "example:" in out.stdout and "nnunet-weak slices -i" in out.stdout
 
 
@@ -51,7 +52,7 @@ def test_demo_trains_with_stock_train_and_predict(tmp_path):
     """The README's main job: sample -> sparse slices -> nnUNetv2_plan_and_preprocess ->
     nnUNetv2_train -tr nnUNetTrainerBenchmark -> nnUNetv2_predict -> scores -> PNGs."""
     work = tmp_path / "demo"
-    out = subprocess.run(["nnunet-weak", "demo", "-o", str(work), "--iterations", "4"], env=clean_env(),
+    out = subprocess.run([executable("nnunet-weak"), "demo", "-o", str(work), "--iterations", "4"], env=clean_env(),
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "$ nnUNetv2_train 991 3d_fullres 0 -tr nnUNetTrainerBenchmark" in out.stdout

@@ -8,6 +8,7 @@ trainer is built (so ``--c`` must see the same values to resume the same schedul
 ``nnUNet_weak_epochs``                 number of epochs (stock: 1000)
 ``nnUNet_weak_iterations_per_epoch``   training iterations per epoch (stock: 250)
 ``nnUNet_weak_val_iterations``         validation iterations per epoch (stock: 50)
+``nnUNet_weak_save_every``             write checkpoint_latest.pth every N epochs (stock: 50)
 ``nnUNet_weak_threads``                torch threads when training on the CPU. ``-device cpu``
                                        leaves torch at one thread per core, which on a busy
                                        2-core machine ran up to 40x slower than one thread.
@@ -23,6 +24,7 @@ SETTINGS = {
     "nnUNet_weak_epochs": "num_epochs",
     "nnUNet_weak_iterations_per_epoch": "num_iterations_per_epoch",
     "nnUNet_weak_val_iterations": "num_val_iterations_per_epoch",
+    "nnUNet_weak_save_every": "save_every",
 }
 THREADS = "nnUNet_weak_threads"
 _CUDA = torch.device("cuda")  # nnUNetTrainer's default device
