@@ -20,3 +20,22 @@ def sample(tmp_path: Path) -> RawDataset:
 @pytest.fixture()
 def sample_readonly() -> RawDataset:
     return RawDataset(SAMPLE_DATASET)
+
+
+@pytest.fixture(scope="session")
+def planned_sparse_sample(tmp_path_factory):
+    """The sample as a 3D2DCT sparse-slice dataset (id 992, 6 training cases, 2 held out),
+    planned and preprocessed by the stock command, with the CPU plans and a one-fold split."""
+    from nnunet_weak.derive import build_weak_dataset, preset_annotator
+    from nnunet_weak.pipeline import Workspace, plan_and_preprocess, shrink_plans, write_single_split
+
+    ws = Workspace(tmp_path_factory.mktemp("sparse_sample"))
+    dense = RawDataset(shutil.copytree(SAMPLE_DATASET, ws.raw / SAMPLE_DATASET.name))
+    cases = dense.cases()
+    annotate, parameters = preset_annotator("3d2dct")
+    build_weak_dataset(dense, ws.raw / "Dataset992_SampleSlices", "sparse_slices", annotate, parameters, seed=0,
+                       cases=cases[:-2])
+    plan_and_preprocess(ws, 992, processes=1, log=ws.root / "plan.log")
+    plans = shrink_plans(ws, 992)
+    write_single_split(ws, 992, cases[:-2], cases[:2])
+    return ws, dense, plans, cases[-2:]

@@ -1,0 +1,18 @@
+"""Losses and pseudo-label rules: plain torch, no nnU-Net, testable with a few tensors."""
+
+from nnunet_weak.losses.cross_teaching import (
+    confidence_threshold_labels,
+    consistent_label_fusion,
+    labelled_accuracy,
+)
+from nnunet_weak.losses.masked import MaskedCEDiceLoss
+from nnunet_weak.losses.schedules import deep_supervision_weights, sigmoid_rampup
+
+__all__ = [
+    "MaskedCEDiceLoss",
+    "confidence_threshold_labels",
+    "consistent_label_fusion",
+    "deep_supervision_weights",
+    "labelled_accuracy",
+    "sigmoid_rampup",
+]

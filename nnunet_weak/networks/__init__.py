@@ -1,0 +1,1 @@
+"""Extra networks and wrappers around nnU-Net's architectures."""
