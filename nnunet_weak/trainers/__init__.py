@@ -1,6 +1,6 @@
 """Trainers for ``nnUNetv2_train -tr``; each is a thin nnUNetTrainer subclass."""
 
 from nnunet_weak.trainers.benchmark import nnUNetTrainerBenchmark
-from nnunet_weak.trainers.cross_teach import nnUNetTrainerCrossTeach
+from nnunet_weak.trainers.cross_teach import nnUNetTrainerCrossTeach, nnUNetTrainerCrossTeach_AllSlices
 
-__all__ = ["nnUNetTrainerBenchmark", "nnUNetTrainerCrossTeach"]
+__all__ = ["nnUNetTrainerBenchmark", "nnUNetTrainerCrossTeach", "nnUNetTrainerCrossTeach_AllSlices"]

@@ -196,3 +196,9 @@ class nnUNetTrainerCrossTeach(MultiNetworkMixin, ScheduleFromEnvironment, nnUNet
 def _top(output):
     """Highest-resolution output of a network with or without deep supervision."""
     return output[0] if isinstance(output, (list, tuple)) else output
+
+
+class nnUNetTrainerCrossTeach_AllSlices(nnUNetTrainerCrossTeach):
+    """The paper's setting: the 2D networks train on every slice of every patch (slower)."""
+
+    train_slice_fraction = 1.0
