@@ -39,3 +39,23 @@ def planned_sparse_sample(tmp_path_factory):
     plans = shrink_plans(ws, 992)
     write_single_split(ws, 992, cases[:-2], cases[:2])
     return ws, dense, plans, cases[-2:]
+
+
+@pytest.fixture(scope="session")
+def planned_semi_sample(tmp_path_factory):
+    """The sample as a semi-supervised dataset (id 993): of 6 training cases 3 labelled, 3 all-ignore
+    (2 held out), planned and preprocessed, CPU plans, fold 0 validating on one labelled and one
+    unlabelled case (the trainer must drop the unlabelled one from validation)."""
+    from nnunet_weak.derive import build_weak_dataset, semi_supervised_annotator
+    from nnunet_weak.pipeline import Workspace, plan_and_preprocess, shrink_plans, write_single_split
+
+    ws = Workspace(tmp_path_factory.mktemp("semi_sample"))
+    dense = RawDataset(shutil.copytree(SAMPLE_DATASET, ws.raw / SAMPLE_DATASET.name))
+    cases = dense.cases()
+    training, labelled = cases[:-2], cases[:3]
+    build_weak_dataset(dense, ws.raw / "Dataset993_SampleSemi", "semi_supervised",
+                       semi_supervised_annotator(labelled), {"labelled_cases": labelled}, seed=0, cases=training)
+    plan_and_preprocess(ws, 993, processes=1, log=ws.root / "plan.log")
+    plans = shrink_plans(ws, 993)
+    write_single_split(ws, 993, training, [labelled[0], training[-1]])
+    return ws, dense, plans, labelled, cases[-2:]

@@ -5,6 +5,12 @@ from nnunet_weak.losses.cross_teaching import (
     consistent_label_fusion,
     labelled_accuracy,
 )
+from nnunet_weak.losses.dual_task import (
+    masked_l1_loss,
+    masked_soft_dice_loss,
+    mutual_consistency_loss,
+    sdf_to_probability,
+)
 from nnunet_weak.losses.masked import MaskedCEDiceLoss
 from nnunet_weak.losses.schedules import deep_supervision_weights, sigmoid_rampup
 
@@ -14,5 +20,9 @@ __all__ = [
     "consistent_label_fusion",
     "deep_supervision_weights",
     "labelled_accuracy",
+    "masked_l1_loss",
+    "masked_soft_dice_loss",
+    "mutual_consistency_loss",
+    "sdf_to_probability",
     "sigmoid_rampup",
 ]

@@ -2,5 +2,12 @@
 
 from nnunet_weak.trainers.benchmark import nnUNetTrainerBenchmark
 from nnunet_weak.trainers.cross_teach import nnUNetTrainerCrossTeach, nnUNetTrainerCrossTeach_AllSlices
+from nnunet_weak.trainers.dual_task import nnUNetTrainerDTML, nnUNetTrainerSDFDualHead
 
-__all__ = ["nnUNetTrainerBenchmark", "nnUNetTrainerCrossTeach", "nnUNetTrainerCrossTeach_AllSlices"]
+__all__ = [
+    "nnUNetTrainerBenchmark",
+    "nnUNetTrainerCrossTeach",
+    "nnUNetTrainerCrossTeach_AllSlices",
+    "nnUNetTrainerDTML",
+    "nnUNetTrainerSDFDualHead",
+]

@@ -117,14 +117,6 @@ class nnUNetTrainerCrossTeach(MultiNetworkMixin, ScheduleFromEnvironment, nnUNet
             return loss
         return DeepSupervisionWrapper(loss, deep_supervision_weights(n_outputs, keep_lowest=self.is_ddp))
 
-    def on_train_epoch_start(self):
-        super().on_train_epoch_start()
-        self._iteration = 0
-
-    def _progress(self) -> float:
-        done = self.current_epoch * self.num_iterations_per_epoch + getattr(self, "_iteration", 0)
-        return done / (self.num_epochs * self.num_iterations_per_epoch)
-
     def train_step(self, batch: dict) -> dict:
         data = batch["data"].to(self.device, non_blocking=True)
         target = batch["target"]
@@ -133,7 +125,7 @@ class nnUNetTrainerCrossTeach(MultiNetworkMixin, ScheduleFromEnvironment, nnUNet
         full_target = target[0] if isinstance(target, list) else target  # (B, 1, *patch)
         labels = full_target[:, 0].long()
         annotated = labels != self.label_manager.ignore_label
-        weight = sigmoid_rampup(self._progress(), self.pseudo_weight)
+        weight = sigmoid_rampup(self.training_progress(), self.pseudo_weight)
         self.zero_grad()
         with autocast(self.device.type, enabled=True) if self.device.type == "cuda" else dummy_context():
             output_3d = self.network(data)
@@ -171,7 +163,7 @@ class nnUNetTrainerCrossTeach(MultiNetworkMixin, ScheduleFromEnvironment, nnUNet
                                                    teacher_mask.index_select(1 + axis, chosen))
             loss = loss + weight * pseudo
         self.backward_and_step(loss)
-        self._iteration += 1
+        self.iterations_this_epoch += 1
         return {"loss": loss.detach().cpu().numpy(), "pseudo_3d": fused_mask.float().mean().item(),
                 "pseudo_2d": teacher_mask.float().mean().item(), "accuracy": accuracy, "weight": weight}
 

@@ -36,11 +36,11 @@ class ExtraNetwork:
 class MultiNetworkMixin:
     """Mixin placed before ``nnUNetTrainer`` in the bases; register networks in ``initialize``."""
 
-    extra_networks: dict[str, ExtraNetwork]
+    @property
+    def extra_networks(self) -> dict[str, ExtraNetwork]:
+        return self.__dict__.setdefault("_extra_networks", {})
 
     def add_network(self, name: str, network: nn.Module) -> ExtraNetwork:
-        if not hasattr(self, "extra_networks"):
-            self.extra_networks = {}
         network = network.to(self.device)
         if self.is_ddp:
             network = DDP(nn.SyncBatchNorm.convert_sync_batchnorm(network), device_ids=[self.local_rank])

@@ -1,0 +1,130 @@
+"""Semi-supervised dual-task trainers: segmentation + signed distance maps teach each other.
+
+Zhang & Zhang, "Dual-Task Mutual Learning for Semi-Supervised Medical Image Segmentation",
+PRCV 2021 (code: YichiZhang98/DTML). On labelled voxels: nnU-Net's CE + Dice (deep supervision,
+ignore label) for the segmentation, Dice of ``sigmoid(-k phi)`` (k = 1500) for the distance map
+and, as the paper describes, the L1 regression of phi against the normalised signed distance map
+of the (augmented) labels, computed on the fly (the released code computes this term but never
+adds it: ``sdf_regression``, on by default). On all voxels: the mutual MSE between the two
+tasks' foreground probabilities, ramped by ``consistency_weight * exp(-5 (1 - t)^2)`` over the run.
+One distance map per foreground class makes it multi-class.
+
+Settings (class attributes; subclass to change): ``sdf_k`` 1500, ``consistency_weight`` 1.0,
+``sdf_regression`` True, ``unlabelled_fraction`` 0.5 (share of unlabelled cases per batch).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
+from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
+from nnunetv2.utilities.helpers import dummy_context
+from torch import autocast
+
+from nnunet_weak.distance_maps import class_signed_distances
+from nnunet_weak.losses import (
+    masked_l1_loss,
+    masked_soft_dice_loss,
+    mutual_consistency_loss,
+    sdf_to_probability,
+    sigmoid_rampup,
+)
+from nnunet_weak.networks.sdf_head import SDFHeadUNet
+from nnunet_weak.trainers.multi_network import MultiNetworkMixin
+from nnunet_weak.trainers.schedule import ScheduleFromEnvironment
+from nnunet_weak.trainers.semi_supervised import SemiSupervisedMixin
+
+
+def _top(output):
+    return output[0] if isinstance(output, (list, tuple)) else output
+
+
+class DualTaskMixin(SemiSupervisedMixin, MultiNetworkMixin, ScheduleFromEnvironment):
+    """The shared training step; subclasses say where the distance map comes from (``_forward``)."""
+
+    sdf_k = 1500.0
+    consistency_weight = 1.0
+    sdf_regression = True
+
+    def _forward(self, data: torch.Tensor):
+        """Return (segmentation output(s), distance-map logits (B, F, *spatial))."""
+        raise NotImplementedError
+
+    def _sdf_targets(self, labels: torch.Tensor, labelled: torch.Tensor) -> torch.Tensor:
+        """Normalised signed distance maps of the augmented labels, per foreground class, for the
+        labelled patches of the batch (zeros for the others, which the loss masks out)."""
+        classes = self.label_manager.foreground_labels
+        out = np.zeros((labels.shape[0], len(classes), *labels.shape[1:]), np.float32)
+        spacing = self.configuration_manager.spacing
+        for b in torch.nonzero(labelled).flatten().tolist():
+            out[b] = class_signed_distances(labels[b].cpu().numpy(), classes, spacing)
+        return torch.from_numpy(out).to(labels.device)
+
+    def train_step(self, batch: dict) -> dict:
+        data = batch["data"].to(self.device, non_blocking=True)
+        target = batch["target"]
+        target = [t.to(self.device, non_blocking=True) for t in target] if isinstance(target, list) \
+            else target.to(self.device, non_blocking=True)
+        labels = (target[0] if isinstance(target, list) else target)[:, 0].long()
+        annotated = labels != self.label_manager.ignore_label
+        labelled = annotated.flatten(1).all(1)  # labelled cases are dense; unlabelled all ignore
+        classes = self.label_manager.foreground_labels
+        onehot = torch.stack([labels == c for c in classes], 1).float()
+        weight = sigmoid_rampup(self.training_progress(), self.consistency_weight)
+        self.zero_grad()
+        with autocast(self.device.type, enabled=True) if self.device.type == "cuda" else dummy_context():
+            segmentation, sdf_logits = self._forward(data)
+            loss = self.loss(segmentation, target)
+            phi = torch.tanh(sdf_logits.float())
+            sdf_probs = sdf_to_probability(phi, self.sdf_k)
+            loss = loss + masked_soft_dice_loss(sdf_probs, onehot, annotated)
+            if self.sdf_regression:
+                loss = loss + masked_l1_loss(phi, self._sdf_targets(labels, labelled),
+                                             annotated & labelled.view(-1, *[1] * (labels.ndim - 1)))
+            seg_probs = _top(segmentation).float().softmax(1)[:, classes]
+            consistency = mutual_consistency_loss(seg_probs, sdf_probs)
+            loss = loss + weight * consistency
+        self.backward_and_step(loss)
+        self.iterations_this_epoch += 1
+        return {"loss": loss.detach().cpu().numpy(), "consistency": consistency.item(), "weight": weight}
+
+    def on_train_epoch_end(self, train_outputs: list[dict]):
+        self.print_to_log_file(
+            f"dual task: consistency {np.mean([o['consistency'] for o in train_outputs]):.4f}, "
+            f"weight {train_outputs[-1]['weight']:.3f}")
+        super().on_train_epoch_end(train_outputs)
+
+
+class nnUNetTrainerDTML(DualTaskMixin, nnUNetTrainer):
+    """Two networks from nnU-Net's plans: the segmentation network (``self.network``, used for
+    prediction) and a signed-distance network of the same architecture with one output per
+    foreground class, trained side by side (DTML)."""
+
+    def initialize(self):
+        super().initialize()
+        architecture = self.configuration_manager.configuration["architecture"]
+        sdf_network = get_network_from_plans(
+            architecture["network_class_name"], architecture["arch_kwargs"], architecture["_kw_requires_import"],
+            self.num_input_channels, len(self.label_manager.foreground_labels), allow_init=True,
+            deep_supervision=False)
+        self.add_network("sdf", sdf_network)
+
+    def _forward(self, data):
+        return self.network(data), self.extra_networks["sdf"].network(data)
+
+
+class nnUNetTrainerSDFDualHead(DualTaskMixin, nnUNetTrainer):
+    """One nnU-Net network with an added signed-distance head (dual-task single network, as DTC):
+    the same losses at about the cost of one network. nnUNetv2_predict gets the segmentation only."""
+
+    @staticmethod
+    def build_network_architecture(plans_manager, configuration_manager, num_input_channels: int,
+                                   num_output_channels: int, enable_deep_supervision: bool = True):
+        unet = nnUNetTrainer.build_network_architecture(plans_manager, configuration_manager, num_input_channels,
+                                                        num_output_channels, enable_deep_supervision)
+        # one distance map per foreground class: all outputs but background
+        return SDFHeadUNet(unet, num_output_channels - 1)
+
+    def _forward(self, data):
+        return self.network(data)

@@ -1,0 +1,97 @@
+"""Labelled and unlabelled cases in one nnU-Net training.
+
+An unlabelled case is all ``ignore`` (``nnunet-weak semi``). :class:`SemiSupervisedMixin` makes
+every training batch hold a fixed share of unlabelled cases (``unlabelled_fraction``, default half,
+as DTML's two-stream sampler), drawn uniformly and cropped at random, while labelled cases keep
+nnU-Net's foreground oversampling (at nnU-Net's rate, per patch). Validation, the EMA pseudo Dice
+and hence ``checkpoint_best`` use labelled cases only; unlabelled cases that nnU-Net's split put
+into the validation fold train instead.
+"""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import nnunetv2.training.nnUNetTrainer.nnUNetTrainer as trainer_module
+import numpy as np
+from nnunetv2.training.dataloading.data_loader import nnUNetDataLoader
+from nnunetv2.training.dataloading.nnunet_dataset import infer_dataset_class
+
+
+def is_labelled(class_locations: dict) -> bool:
+    """nnU-Net stores sampling locations per class (and, with an ignore label, for "any annotated
+    voxel"); a case without a single location carries no annotation."""
+    return any(len(locations) > 0 for locations in class_locations.values())
+
+
+class LabelledUnlabelledDataLoader(nnUNetDataLoader):
+    """nnU-Net's loader with batches of ``round(batch_size * unlabelled_fraction)`` unlabelled cases
+    followed by labelled ones. With no unlabelled keys it is nnU-Net's loader."""
+
+    def __init__(self, *args, labelled: set[str], unlabelled_fraction: float, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.labelled_keys = [k for k in self.indices if k in labelled]
+        self.unlabelled_keys = [k for k in self.indices if k not in labelled]
+        if not self.labelled_keys:
+            raise RuntimeError("no labelled case among the training cases")
+        self.n_unlabelled = int(round(self.batch_size * unlabelled_fraction)) if self.unlabelled_keys else 0
+        self.n_unlabelled = min(self.n_unlabelled, self.batch_size - 1)
+        self.get_do_oversample = self._oversample_labelled  # the base class sets it per instance
+
+    def get_indices(self):
+        unlabelled = np.random.choice(self.unlabelled_keys, self.n_unlabelled) if self.n_unlabelled else []
+        labelled = np.random.choice(self.labelled_keys, self.batch_size - self.n_unlabelled)
+        return [*unlabelled, *labelled]
+
+    def _oversample_labelled(self, sample_idx: int) -> bool:
+        # nnU-Net oversamples the last third of a batch; with a batch split into an unlabelled and
+        # a labelled part that rule would hit too many or no labelled patches, so draw per patch.
+        if sample_idx < self.n_unlabelled:
+            return False
+        return np.random.uniform() < self.oversample_foreground_percent
+
+    def get_bbox(self, data_shape, force_fg, class_locations, overwrite_class=None, verbose=False):
+        if class_locations is not None and not is_labelled(class_locations):
+            # uniform random crop, as nnU-Net crops without an ignore label (and without its warning)
+            has_ignore, self.has_ignore = self.has_ignore, False
+            try:
+                return super().get_bbox(data_shape, False, None, overwrite_class, verbose)
+            finally:
+                self.has_ignore = has_ignore
+        return super().get_bbox(data_shape, force_fg, class_locations, overwrite_class, verbose)
+
+
+class SemiSupervisedMixin:
+    """Mixin placed before ``nnUNetTrainer``: labelled/unlabelled batches and labelled-only validation."""
+
+    unlabelled_fraction = 0.5
+
+    def labelled_cases(self) -> set[str]:
+        if getattr(self, "_labelled", None) is None:
+            dataset_class = infer_dataset_class(self.preprocessed_dataset_folder)
+            keys = dataset_class.get_identifiers(self.preprocessed_dataset_folder)
+            dataset = dataset_class(self.preprocessed_dataset_folder, keys)
+            self._labelled = {k for k in keys if is_labelled(dataset.load_case(k)[3]["class_locations"])}
+        return self._labelled
+
+    def do_split(self):
+        train, val = super().do_split()
+        labelled = self.labelled_cases()
+        val_labelled = [k for k in val if k in labelled]
+        if not val_labelled:
+            raise RuntimeError(
+                f"fold {self.fold} has no labelled case to validate on. Give nnU-Net a splits_final.json whose "
+                "validation cases include labelled ones (unlabelled validation cases are moved to training)."
+            )
+        return sorted({*train, *(k for k in val if k not in labelled)}), val_labelled
+
+    def get_dataloaders(self):
+        labelled, fraction = self.labelled_cases(), self.unlabelled_fraction
+
+        def loader(*args, **kwargs):
+            return LabelledUnlabelledDataLoader(*args, labelled=labelled, unlabelled_fraction=fraction, **kwargs)
+
+        # nnU-Net builds its loaders inside get_dataloaders with no hook to choose the class; swap
+        # the name for this call rather than copy the method.
+        with mock.patch.object(trainer_module, "nnUNetDataLoader", loader):
+            return super().get_dataloaders()

@@ -1,0 +1,85 @@
+"""Labelled/unlabelled batches and the dual-task trainers on real semi-supervised data."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from training_helpers import (
+    assert_checkpoint_restores_everything,
+    fold_folder,
+    predict_cases,
+    resume_validate_predict,
+    train_until_epoch_then_kill,
+)
+
+from nnunet_weak.trainers.semi_supervised import LabelledUnlabelledDataLoader
+
+pytestmark = pytest.mark.slow
+
+
+def make_trainer(ws, name, plans, monkeypatch):
+    for key, value in ws.env(nnUNet_n_proc_DA="0").items():
+        if key.startswith("nnUNet_"):
+            monkeypatch.setenv(key, value)
+    from nnunetv2.run.run_training import get_trainer_from_args
+
+    return get_trainer_from_args("993", "3d_fullres", 0, name, plans, device=torch.device("cpu"))
+
+
+def test_batches_are_half_unlabelled_and_validation_is_labelled_only(planned_semi_sample, monkeypatch):
+    ws, _, plans, labelled, _ = planned_semi_sample
+    trainer = make_trainer(ws, "nnUNetTrainerDTML", plans, monkeypatch)
+    train, val = trainer.do_split()
+    assert val == [labelled[0]]  # the unlabelled validation case moved to training
+    assert len(train) == 6 and trainer.labelled_cases() == set(labelled)
+
+    dataset = trainer.dataset_class(trainer.preprocessed_dataset_folder, train)
+    loader = LabelledUnlabelledDataLoader(dataset, 4, trainer.configuration_manager.patch_size,
+                                          trainer.configuration_manager.patch_size, trainer.label_manager,
+                                          oversample_foreground_percent=0.33, labelled=set(labelled),
+                                          unlabelled_fraction=0.5)
+    np.random.seed(0)
+    oversampled = []
+    for _ in range(50):
+        keys = loader.get_indices()
+        assert [k in labelled for k in keys] == [False, False, True, True]
+        oversampled += [loader.get_do_oversample(i) for i in range(4)][2:]
+        assert not loader.get_do_oversample(0) and not loader.get_do_oversample(1)
+    assert 0.15 < np.mean(oversampled) < 0.5  # nnU-Net's one-third, per labelled patch
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "No annotated pixels" warning for unlabelled crops
+        batch = loader.generate_train_batch()
+    seg = torch.as_tensor(batch["target"])
+    ignore = trainer.label_manager.ignore_label
+    # unlabelled patches: ignore, or -1 where nnU-Net pads beyond the image; labelled: no ignore
+    assert set(seg[:2].unique().tolist()) <= {ignore, -1} and (seg[:2] == ignore).any()
+    assert not (seg[2:] == ignore).any() and (seg[2:] > 0).any()
+
+
+def test_dtml_trains_resumes_both_networks_and_predicts(planned_semi_sample, tmp_path, monkeypatch):
+    ws, dense, plans, _, test_cases = planned_semi_sample
+    trainer = "nnUNetTrainerDTML"
+    fold = fold_folder(ws, "Dataset993_SampleSemi", trainer, plans)
+    text = train_until_epoch_then_kill(ws, 993, trainer, plans, tmp_path / "first.log")
+    assert "dual task: consistency" in text
+    checkpoint = assert_checkpoint_restores_everything(ws, 993, trainer, plans, fold / "checkpoint_latest.pth",
+                                                       monkeypatch)
+    assert set(checkpoint["extra_networks"]) == {"sdf"}
+    resume_validate_predict(ws, 993, trainer, plans, fold, [dense.image_files(c)[0] for c in test_cases],
+                            tmp_path / "pred")
+
+
+def test_sdf_dual_head_predicts_segmentation_only(planned_semi_sample, tmp_path):
+    import subprocess
+
+    from training_helpers import train_cmd, train_env
+
+    ws, dense, plans, _, test_cases = planned_semi_sample
+    trainer = "nnUNetTrainerSDFDualHead"
+    out = subprocess.run(train_cmd(993, trainer, plans), env=train_env(ws, epochs=1), capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    fold = fold_folder(ws, "Dataset993_SampleSemi", trainer, plans)
+    weights = torch.load(fold / "checkpoint_final.pth", map_location="cpu", weights_only=False)["network_weights"]
+    assert any(k.startswith("sdf_head.") for k in weights) and any(k.startswith("unet.") for k in weights)
+    predict_cases(ws, 993, trainer, plans, [dense.image_files(c)[0] for c in test_cases], tmp_path / "pred")
