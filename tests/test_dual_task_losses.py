@@ -1,0 +1,47 @@
+"""Dual-task loss terms against hand computations, and the SDF head's two faces."""
+
+import pytest
+import torch
+
+from nnunet_weak.losses import masked_l1_loss, masked_soft_dice_loss, mutual_consistency_loss, sdf_to_probability
+from nnunet_weak.networks.sdf_head import SDFHeadUNet
+
+
+def test_sdf_to_probability_is_sigmoid_of_minus_k_phi():
+    phi = torch.tensor([-0.01, 0.0, 0.002])
+    expected = 1 / (1 + torch.exp(1500 * phi))
+    assert torch.allclose(sdf_to_probability(phi), expected)
+    assert sdf_to_probability(torch.tensor([-1.0])).item() == pytest.approx(1.0)
+
+
+def test_masked_soft_dice_by_hand():
+    probs = torch.tensor([0.9, 0.2, 0.7, 0.4]).view(1, 1, 4)
+    onehot = torch.tensor([1.0, 0.0, 1.0, 1.0]).view(1, 1, 4)
+    mask = torch.tensor([True, True, True, False]).view(1, 4)
+    dice = (2 * (0.9 + 0.7) + 1e-5) / ((0.9 + 0.2 + 0.7) + 2 + 1e-5)
+    assert masked_soft_dice_loss(probs, onehot, mask).item() == pytest.approx(1 - dice)
+
+
+def test_masked_l1_and_consistency_by_hand():
+    phi = torch.tensor([0.5, -0.5, 0.1]).view(1, 1, 3)
+    target = torch.tensor([0.0, -1.0, 1.0]).view(1, 1, 3)
+    assert masked_l1_loss(phi, target, torch.tensor([[True, True, False]])).item() == pytest.approx(0.5)
+    assert masked_l1_loss(phi, target, torch.zeros(1, 3, dtype=torch.bool)).item() == 0.0
+    a, b = torch.tensor([0.2, 0.8]), torch.tensor([0.4, 0.4])
+    assert mutual_consistency_loss(a, b).item() == pytest.approx((0.04 + 0.16) / 2)
+
+
+def test_sdf_head_returns_segmentation_only_in_eval_mode():
+    from dynamic_network_architectures.architectures.unet import PlainConvUNet
+
+    unet = PlainConvUNet(1, 3, [4, 8, 16], torch.nn.Conv3d, 3, [1, 2, 2], 2, 3, [2, 2], True,
+                         torch.nn.InstanceNorm3d, {"affine": True}, nonlin=torch.nn.LeakyReLU, deep_supervision=True)
+    net = SDFHeadUNet(unet, sdf_channels=2)
+    x = torch.zeros(2, 1, 8, 8, 8)
+    segmentation, sdf = net(x)
+    assert [tuple(s.shape) for s in segmentation] == [(2, 3, 8, 8, 8), (2, 3, 4, 4, 4)]
+    assert tuple(sdf.shape) == (2, 2, 8, 8, 8)
+    net.eval()
+    net.decoder.deep_supervision = False
+    assert tuple(net(x).shape) == (2, 3, 8, 8, 8)
+    assert any(k.startswith("sdf_head.") for k in net.state_dict())
