@@ -31,8 +31,6 @@ from nnunetv2.training.loss.deep_supervision import DeepSupervisionWrapper
 from nnunetv2.training.loss.dice import MemoryEfficientSoftDiceLoss
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
-from nnunetv2.utilities.helpers import dummy_context
-from torch import autocast
 from torch.nn import functional as F
 
 from nnunet_weak.losses import (
@@ -43,6 +41,7 @@ from nnunet_weak.losses import (
     labelled_accuracy,
     sigmoid_rampup,
 )
+from nnunet_weak.networks import highest_resolution
 from nnunet_weak.networks.slice_network import choose_2d_architecture, deep_supervision_scales
 from nnunet_weak.networks.slicing import from_slices, to_slices, training_slices
 from nnunet_weak.trainers.annotation_axes import axes_from_label_maps, axes_from_sidecar
@@ -118,19 +117,14 @@ class nnUNetTrainerCrossTeach(MultiNetworkMixin, ScheduleFromEnvironment, nnUNet
         return DeepSupervisionWrapper(loss, deep_supervision_weights(n_outputs, keep_lowest=self.is_ddp))
 
     def train_step(self, batch: dict) -> dict:
-        data = batch["data"].to(self.device, non_blocking=True)
-        target = batch["target"]
-        target = [t.to(self.device, non_blocking=True) for t in target] if isinstance(target, list) \
-            else target.to(self.device, non_blocking=True)
-        full_target = target[0] if isinstance(target, list) else target  # (B, 1, *patch)
-        labels = full_target[:, 0].long()
-        annotated = labels != self.label_manager.ignore_label
+        data, target, labels, annotated = self.unpack_batch(batch)
+        full_target = highest_resolution(target)  # (B, 1, *patch)
         weight = sigmoid_rampup(self.training_progress(), self.pseudo_weight)
         self.zero_grad()
-        with autocast(self.device.type, enabled=True) if self.device.type == "cuda" else dummy_context():
+        with self.autocast():
             output_3d = self.network(data)
             loss = self.loss(output_3d, target)
-            logits_3d = _top(output_3d)
+            logits_3d = highest_resolution(output_3d)
             trained_2d, probs_2d = [], []
             for axis in self.slice_axes:
                 chosen, rest = training_slices(annotated, axis, self.train_slice_fraction)
@@ -139,7 +133,7 @@ class nnUNetTrainerCrossTeach(MultiNetworkMixin, ScheduleFromEnvironment, nnUNet
                 slice_loss, scales = self.slice_losses[axis]
                 targets = self._slice_targets(full_target.index_select(2 + axis, chosen), axis, scales)
                 loss = loss + slice_loss(outputs, targets)
-                logits = from_slices(_top(outputs), axis, data.shape[0])
+                logits = from_slices(highest_resolution(outputs), axis, data.shape[0])
                 trained_2d.append((axis, chosen, logits))
                 with torch.no_grad():  # the other slices only feed the fusion, no gradient needed
                     full = torch.empty((*logits.shape[:2], *data.shape[2:]), device=logits.device,
@@ -147,7 +141,8 @@ class nnUNetTrainerCrossTeach(MultiNetworkMixin, ScheduleFromEnvironment, nnUNet
                     full.index_copy_(2 + axis, chosen, logits.detach().float())
                     if rest.numel():
                         predicted = extra.module(to_slices(data.index_select(2 + axis, rest), axis))
-                        full.index_copy_(2 + axis, rest, from_slices(_top(predicted), axis, data.shape[0]).float())
+                        predicted = from_slices(highest_resolution(predicted), axis, data.shape[0])
+                        full.index_copy_(2 + axis, rest, predicted.float())
                     probs_2d.append(full.softmax(1))
             with torch.no_grad():
                 probs_3d = logits_3d.detach().float().softmax(1)
@@ -183,11 +178,6 @@ class nnUNetTrainerCrossTeach(MultiNetworkMixin, ScheduleFromEnvironment, nnUNet
             f"CrossTeach: pseudo-labelled voxels 3D {means['pseudo_3d']:.3f}, 2D {means['pseudo_2d']:.3f}; "
             f"3D accuracy on annotated voxels {means['accuracy']:.3f}; weight {train_outputs[-1]['weight']:.4f}")
         super().on_train_epoch_end(train_outputs)
-
-
-def _top(output):
-    """Highest-resolution output of a network with or without deep supervision."""
-    return output[0] if isinstance(output, (list, tuple)) else output
 
 
 class nnUNetTrainerCrossTeach_AllSlices(nnUNetTrainerCrossTeach):

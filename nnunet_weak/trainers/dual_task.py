@@ -19,8 +19,6 @@ import numpy as np
 import torch
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
-from nnunetv2.utilities.helpers import dummy_context
-from torch import autocast
 
 from nnunet_weak.distance_maps import class_signed_distances
 from nnunet_weak.losses import (
@@ -30,14 +28,11 @@ from nnunet_weak.losses import (
     sdf_to_probability,
     sigmoid_rampup,
 )
+from nnunet_weak.networks import highest_resolution
 from nnunet_weak.networks.sdf_head import SDFHeadUNet
 from nnunet_weak.trainers.multi_network import MultiNetworkMixin
 from nnunet_weak.trainers.schedule import ScheduleFromEnvironment
 from nnunet_weak.trainers.semi_supervised import SemiSupervisedMixin
-
-
-def _top(output):
-    return output[0] if isinstance(output, (list, tuple)) else output
 
 
 class DualTaskMixin(SemiSupervisedMixin, MultiNetworkMixin, ScheduleFromEnvironment):
@@ -62,18 +57,13 @@ class DualTaskMixin(SemiSupervisedMixin, MultiNetworkMixin, ScheduleFromEnvironm
         return torch.from_numpy(out).to(labels.device)
 
     def train_step(self, batch: dict) -> dict:
-        data = batch["data"].to(self.device, non_blocking=True)
-        target = batch["target"]
-        target = [t.to(self.device, non_blocking=True) for t in target] if isinstance(target, list) \
-            else target.to(self.device, non_blocking=True)
-        labels = (target[0] if isinstance(target, list) else target)[:, 0].long()
-        annotated = labels != self.label_manager.ignore_label
+        data, target, labels, annotated = self.unpack_batch(batch)
         labelled = annotated.flatten(1).all(1)  # labelled cases are dense; unlabelled all ignore
         classes = self.label_manager.foreground_labels
         onehot = torch.stack([labels == c for c in classes], 1).float()
         weight = sigmoid_rampup(self.training_progress(), self.consistency_weight)
         self.zero_grad()
-        with autocast(self.device.type, enabled=True) if self.device.type == "cuda" else dummy_context():
+        with self.autocast():
             segmentation, sdf_logits = self._forward(data)
             loss = self.loss(segmentation, target)
             phi = torch.tanh(sdf_logits.float())
@@ -82,7 +72,7 @@ class DualTaskMixin(SemiSupervisedMixin, MultiNetworkMixin, ScheduleFromEnvironm
             if self.sdf_regression:
                 loss = loss + masked_l1_loss(phi, self._sdf_targets(labels, labelled),
                                              annotated & labelled.view(-1, *[1] * (labels.ndim - 1)))
-            seg_probs = _top(segmentation).float().softmax(1)[:, classes]
+            seg_probs = highest_resolution(segmentation).float().softmax(1)[:, classes]
             consistency = mutual_consistency_loss(seg_probs, sdf_probs)
             loss = loss + weight * consistency
         self.backward_and_step(loss)

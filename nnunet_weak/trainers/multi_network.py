@@ -13,9 +13,12 @@ from dataclasses import dataclass
 
 import torch
 from nnunetv2.training.lr_scheduler.polylr import PolyLRScheduler
-from torch import nn
+from nnunetv2.utilities.helpers import dummy_context
+from torch import autocast, nn
 from torch._dynamo import OptimizedModule
 from torch.nn.parallel import DistributedDataParallel as DDP
+
+from nnunet_weak.networks import highest_resolution
 
 CHECKPOINT_KEY = "extra_networks"
 
@@ -50,6 +53,22 @@ class MultiNetworkMixin:
         extra = ExtraNetwork(network, optimizer, PolyLRScheduler(optimizer, self.initial_lr, self.num_epochs))
         self.extra_networks[name] = extra
         return extra
+
+    def unpack_batch(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor | list, torch.Tensor, torch.Tensor]:
+        """Move a batch to the device: (data, target as the loss wants it, full-resolution labels
+        ``(B, *patch)`` long, annotated mask ``(B, *patch)``: voxels not ``ignore``)."""
+        data = batch["data"].to(self.device, non_blocking=True)
+        target = batch["target"]
+        if isinstance(target, list):
+            target = [t.to(self.device, non_blocking=True) for t in target]
+        else:
+            target = target.to(self.device, non_blocking=True)
+        labels = highest_resolution(target)[:, 0].long()
+        return data, target, labels, labels != self.label_manager.ignore_label
+
+    def autocast(self):
+        """Mixed precision on CUDA only, as nnU-Net's train_step does (CPU autocast is slow)."""
+        return autocast(self.device.type, enabled=True) if self.device.type == "cuda" else dummy_context()
 
     def all_optimized(self) -> list[tuple[nn.Module, torch.optim.Optimizer]]:
         return [(self.network, self.optimizer)] + [(e.network, e.optimizer) for e in self.extra_networks.values()]
