@@ -24,7 +24,7 @@ def source_cases(source: Path) -> list[tuple[str, Path, Path]]:
     order = [line.strip() for line in (source / "train.list").read_text().splitlines() if line.strip()]
     cases = []
     for case_id in order:
-        name = f"la_{case_id}"
+        name = case_id if case_id.startswith("la_") else f"la_{case_id}"
         image, label = source / "imagesTr" / f"{name}.nii.gz", source / "labelsTr" / f"{name}.nii.gz"
         if not image.is_file() or not label.is_file():
             raise SystemExit(f"train.list names {case_id} but {image} or {label} is missing")
