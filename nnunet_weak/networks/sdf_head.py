@@ -37,7 +37,7 @@ class SDFHeadUNet(nn.Module):
 
     def forward(self, x: torch.Tensor):
         segmentation = self.unet(x)
+        features, self._features = self._features, None  # do not keep activations alive
         if not self.training:
             return segmentation
-        features, self._features = self._features, None
         return segmentation, self.sdf_head(features)
