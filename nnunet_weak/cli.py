@@ -141,6 +141,21 @@ def cmd_import_points(args) -> None:
            cases=image_cases(source))
 
 
+def cmd_expand_points(args) -> None:
+    from nnunet_weak.dataset import RawDataset
+    from nnunet_weak.derive import build_weak_dataset, expanded_points_annotator
+
+    source = RawDataset(_dataset_folder(args.i))
+    parameters = {"points_dataset": str(source.folder.resolve()), "threshold": args.threshold, "lambda": args.lam,
+                  "iterations": args.iterations}
+    annotate = expanded_points_annotator(source, args.threshold, args.lam, args.iterations)
+    sidecar = build_weak_dataset(source, _output_folder(args.o), "points_expanded", annotate, parameters, None,
+                                 overwrite=args.overwrite, processes=args.np)
+    t = sidecar["totals"]
+    print(f"wrote {_output_folder(args.o)}: {t['cases']} cases, {100 * t['annotated_fraction']:.2f} % of voxels "
+          f"labelled by {t['clicks']} clicks")
+
+
 def cmd_check(args) -> None:
     from nnunet_weak.preprocessing_check import check_dataset_against_plans
 
@@ -225,6 +240,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("--points", required=True, help="folder with <case>.mrk.json or <case><file_ending> point maps")
     p.add_argument("--background-value", type=int, default=255, help="point-map value of a background click")
+
+    p = add("expand-points", cmd_expand_points, "grow clicks into partial labels by geodesic distance (PA-Seg)",
+            "nnunet-weak expand-points -i Dataset204_HippoPoints -o Dataset205_HippoPointsExpanded -np 2")
+    p.add_argument("-i", required=True, help="a points dataset made by 'nnunet-weak points' or 'import-points'")
+    p.add_argument("-o", required=True, help="output DatasetXXX_Name folder (bare names go to $nnUNet_raw)")
+    p.add_argument("--threshold", type=float, default=0.2, help="foreground below this share of the box's "
+                   "largest geodesic distance (PA-Seg: 0.2)")
+    p.add_argument("--lam", type=float, default=0.5, help="lambda: 0 Euclidean, 1 intensity-weighted (0.5)")
+    p.add_argument("--iterations", type=int, default=4, help="rounds of the six distance sweeps (4)")
+    p.add_argument("-np", type=int, default=1, help="cases processed in parallel (1)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
 
     p = add("check", cmd_check, "check that nnU-Net's resampling keeps sparse slices where they are",
             "nnunet-weak check -d 104 -c 3d_fullres -p nnUNetPlans")

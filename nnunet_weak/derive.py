@@ -9,7 +9,9 @@ map is made: the ``*_annotator`` factories below.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import multiprocessing
 import re
 import shutil
 import zlib
@@ -31,10 +33,12 @@ from nnunet_weak.annotations import (
     slice_mask,
     weak_label_map,
 )
+from nnunet_weak.annotations.point_expansion import expand_clicks
+from nnunet_weak.annotations.points import Click
 from nnunet_weak.annotations.sparse_slices import PRESETS
 from nnunet_weak.dataset import Geometry, RawDataset, atomic_output_dir, read_image, write_label
 from nnunet_weak.dataset.raw import as_label_array
-from nnunet_weak.dataset.sidecar import write_sidecar
+from nnunet_weak.dataset.sidecar import read_sidecar, write_sidecar
 from nnunet_weak.errors import WeakDatasetError
 
 # (source, case, rng) -> (weak label map, geometry, sidecar record without the cost fields)
@@ -78,8 +82,11 @@ def build_weak_dataset(
     seed: int | None,
     cases: Sequence[str] | None = None,
     overwrite: bool = False,
+    processes: int = 1,
 ) -> dict:
-    """Write the weak dataset to ``output`` and return its sidecar content."""
+    """Write the weak dataset to ``output`` and return its sidecar content.
+
+    ``processes`` > 1 annotates cases in parallel (forked workers; results keep case order)."""
     output = Path(output)
     check_output_name(output)
     cases = list(source.cases() if cases is None else cases)
@@ -90,25 +97,51 @@ def build_weak_dataset(
     with atomic_output_dir(output, overwrite=overwrite) as tmp:
         (tmp / "imagesTr").mkdir()
         (tmp / "labelsTr").mkdir()
-        for case in tqdm(cases, desc=f"{kind} -> {output.name}", unit="case"):
-            try:
-                weak, geometry, record = annotate(source, case, case_rng(seed or 0, case))
-            except WeakDatasetError as e:
-                raise WeakDatasetError(f"case {case}: {e}" if case not in str(e) else str(e)) from None
-            except ValueError as e:
-                raise WeakDatasetError(f"case {case} of {source.name}: {e}") from None
-            write_label(weak, geometry, tmp / "labelsTr" / f"{case}{source.file_ending}")
-            for image in source.image_files(case):
-                shutil.copyfile(image, tmp / "imagesTr" / image.name)
-            annotated = int(np.count_nonzero(weak != ignore))
-            records[case] = {"labelled": annotated > 0, "annotated_voxels": annotated,
-                             "total_voxels": int(weak.size), **record}
+        global _JOB  # noqa: PLW0603 - read by forked workers
+        _JOB = (source, annotate, seed or 0)
+        with _pool(processes) as pool:
+            results = pool.imap(_annotate_case, cases) if pool else map(_annotate_case, cases)
+            for case, (weak, geometry, record) in zip(cases, tqdm(results, total=len(cases), unit="case",
+                                                                  desc=f"{kind} -> {output.name}"), strict=True):
+                _write_case(tmp, source, case, weak, geometry, record, ignore, records)
         dataset_json = dict(source.dataset_json)
         dataset_json["labels"] = {**source.labels, "ignore": ignore}
         dataset_json["numTraining"] = len(cases)
         (tmp / "dataset.json").write_text(json.dumps(dataset_json, indent=1))
         sidecar = write_sidecar(tmp, kind, parameters, seed, str(source.folder.resolve()), ignore, records)
     return sidecar
+
+
+_JOB: tuple | None = None  # (source, annotator, seed) for forked workers: closures do not pickle
+
+
+def _annotate_case(case: str):
+    source, annotate, seed = _JOB
+    try:
+        return annotate(source, case, case_rng(seed, case))
+    except WeakDatasetError as e:
+        raise WeakDatasetError(f"case {case}: {e}" if case not in str(e) else str(e)) from None
+    except ValueError as e:
+        raise WeakDatasetError(f"case {case} of {source.name}: {e}") from None
+
+
+@contextlib.contextmanager
+def _pool(processes: int):
+    if processes <= 1:
+        yield None
+        return
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        yield pool
+
+
+def _write_case(folder: Path, source: RawDataset, case: str, weak: np.ndarray, geometry: Geometry, record: dict,
+                ignore: int, records: dict) -> None:
+    write_label(weak, geometry, folder / "labelsTr" / f"{case}{source.file_ending}")
+    for image in source.image_files(case):
+        shutil.copyfile(image, folder / "imagesTr" / image.name)
+    annotated = int(np.count_nonzero(weak != ignore))
+    records[case] = {"labelled": annotated > 0, "annotated_voxels": annotated, "total_voxels": int(weak.size),
+                     **record}
 
 
 def slices_annotator(
@@ -228,6 +261,25 @@ def user_points_annotator(points_folder: str | Path, background_value: int = 255
             )
         weak = clicks_to_label_map(geometry.shape, clicks, ignore_label_for(source))
         return weak, geometry, {"clicks": [c.to_json() for c in clicks]}
+
+    return annotate
+
+
+def expanded_points_annotator(points_dataset: RawDataset, threshold: float = 0.2, lam: float = 0.5,
+                              iterations: int = 4) -> Annotator:
+    """Clicks of a points dataset (``nnunet-weak points`` or ``import-points``) expanded by geodesic
+    distance over the first image channel (PA-Seg's seed expansion)."""
+    sidecar = read_sidecar(points_dataset.folder)
+    if sidecar["kind"] not in ("points", "user_points"):
+        raise WeakDatasetError(f"{points_dataset.name} holds {sidecar['kind']} annotations, not clicks; make it with "
+                               "'nnunet-weak points' or 'nnunet-weak import-points'")
+
+    def annotate(source: RawDataset, case: str, rng: np.random.Generator):
+        image, geometry = read_image(source.image_files(case)[0])
+        clicks = [Click.from_json(c) for c in sidecar["cases"][case]["clicks"]]
+        labels = expand_clicks(image, clicks, ignore_label_for(source), geometry.spacing_zyx, threshold, lam,
+                               iterations)
+        return labels, geometry, {"clicks": sidecar["cases"][case]["clicks"]}
 
     return annotate
 

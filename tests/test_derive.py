@@ -220,3 +220,26 @@ def test_bad_output_name_and_id_clash_refused(sample, tmp_path, capsys):
     (tmp_path / "Dataset120_Other").mkdir()
     assert derive("slices", "-i", sample.folder, "-o", tmp_path / "Dataset120_Mine", "--count", "1") == 2
     assert "already used by Dataset120_Other" in capsys.readouterr().err
+
+
+def test_expand_points_grows_clicks_in_parallel_and_keeps_them(sample, tmp_path):
+    points = tmp_path / "Dataset121_Points"
+    derive("points", "-i", sample.folder, "-o", points)
+    out = tmp_path / "Dataset122_Expanded"
+    assert derive("expand-points", "-i", points, "-o", out, "-np", "2") == 0
+    expanded, sidecar = RawDataset(out), json.loads((out / "annotation.json").read_text())
+    clicks = json.loads((points / "annotation.json").read_text())["cases"]
+    assert sidecar["kind"] == "points_expanded" and sidecar["parameters"]["threshold"] == 0.2
+    for case in sample.cases():
+        weak, dense = labels_of(expanded, case), labels_of(sample, case)
+        assert sidecar["cases"][case]["clicks"] == clicks[case]["clicks"]
+        assert sidecar["cases"][case]["annotated_voxels"] > 20 * len(clicks[case]["clicks"])
+        known = weak != 3
+        assert (weak[known] == dense[known]).mean() > 0.9
+
+
+def test_expand_points_refuses_a_dataset_without_clicks(sample, tmp_path, capsys):
+    slices = tmp_path / "Dataset123_Slices"
+    derive("slices", "-i", sample.folder, "-o", slices, "--count", "1")
+    out = tmp_path / "Dataset124_Bad"
+    assert_refused(capsys, out, "expand-points", "-i", slices, "-o", out, match="not clicks")
