@@ -59,3 +59,24 @@ def planned_semi_sample(tmp_path_factory):
     plans = shrink_plans(ws, 993)
     write_single_split(ws, 993, training, [labelled[0], training[-1]])
     return ws, dense, plans, labelled, cases[-2:]
+
+
+@pytest.fixture(scope="session")
+def planned_points_sample(tmp_path_factory):
+    """The sample as PA-Seg clicks expanded by geodesic distance (id 995, 6 training cases, 2 held
+    out), planned and preprocessed, CPU plans, one fold."""
+    from nnunet_weak.derive import build_weak_dataset, expanded_points_annotator, points_annotator
+    from nnunet_weak.pipeline import Workspace, plan_and_preprocess, shrink_plans, write_single_split
+
+    ws = Workspace(tmp_path_factory.mktemp("points_sample"))
+    dense = RawDataset(shutil.copytree(SAMPLE_DATASET, ws.raw / SAMPLE_DATASET.name))
+    cases = dense.cases()
+    points = tmp_path_factory.mktemp("clicks") / "Dataset994_SampleClicks"
+    build_weak_dataset(dense, points, "points", points_annotator(), {}, seed=0, cases=cases[:-2])
+    clicks = RawDataset(points)
+    build_weak_dataset(clicks, ws.raw / "Dataset995_SamplePoints", "points_expanded",
+                       expanded_points_annotator(clicks), {}, seed=None)
+    plan_and_preprocess(ws, 995, processes=1, log=ws.root / "plan.log")
+    plans = shrink_plans(ws, 995)
+    write_single_split(ws, 995, cases[:-2], cases[:2])
+    return ws, dense, plans, cases[-2:]

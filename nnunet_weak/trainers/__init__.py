@@ -3,11 +3,13 @@
 from nnunet_weak.trainers.benchmark import nnUNetTrainerBenchmark
 from nnunet_weak.trainers.cross_teach import nnUNetTrainerCrossTeach, nnUNetTrainerCrossTeach_AllSlices
 from nnunet_weak.trainers.dual_task import nnUNetTrainerDTML, nnUNetTrainerSDFDualHead
+from nnunet_weak.trainers.point_seg import nnUNetTrainerPointSeg
 
 __all__ = [
     "nnUNetTrainerBenchmark",
     "nnUNetTrainerCrossTeach",
     "nnUNetTrainerCrossTeach_AllSlices",
     "nnUNetTrainerDTML",
+    "nnUNetTrainerPointSeg",
     "nnUNetTrainerSDFDualHead",
 ]
