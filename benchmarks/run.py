@@ -55,6 +55,7 @@ PROTOCOLS = {
     "hippo-semi-4": ("hippocampus", 114, "HippoSemi4", ["semi", "--labelled", "4"]),
     "hippo-semi-4-labelled-only": ("hippocampus", 115, "HippoSemi4LabelledOnly", ["labelled-only-of", "114"]),
     "hippo-points": ("hippocampus", 116, "HippoPoints", ["points"]),
+    "hippo-points-expanded": ("hippocampus", 118, "HippoPointsExpanded", ["expand-of", "116"]),
 }
 
 # schedule: epochs, iterations per epoch, plans, device, test-time mirroring
@@ -87,6 +88,12 @@ def ensure_weak(ws: Workspace, protocol: str, dense: RawDataset, test: list[str]
         return RawDataset(folder)
     exclude = ws.root / f"test_cases_{dense.name}.txt"
     exclude.write_text("\n".join(test) + "\n")
+    if args[0] == "expand-of":
+        other = next(p for p, v in PROTOCOLS.items() if v[1] == int(args[1]))
+        clicks = ensure_weak(ws, other, dense, test)
+        subprocess.run([executable("nnunet-weak"), "expand-points", "-i", str(clicks.folder), "-o", str(folder),
+                        "-np", "2"], check=True, env=ws.env())
+        return RawDataset(folder)
     if args[0] == "labelled-only-of":
         other = next(p for p, v in PROTOCOLS.items() if v[1] == int(args[1]))
         labelled = read_sidecar(ensure_weak(ws, other, dense, test).folder)["parameters"]["labelled_cases"]
