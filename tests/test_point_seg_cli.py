@@ -3,7 +3,6 @@
 import subprocess
 
 import pytest
-
 from training_helpers import fold_folder, predict_cases, train_cmd, train_env
 
 pytestmark = pytest.mark.slow
