@@ -29,11 +29,12 @@ def fold_folder(ws: Workspace, dataset_name: str, trainer: str, plans: str) -> P
 
 
 def train_until_epoch_then_kill(ws: Workspace, dataset_id: int, trainer: str, plans: str, log: Path,
-                                epoch: int = 2) -> str:
+                                epoch: int = 2, extra_args: tuple = (), **env) -> str:
     """Start nnUNetv2_train, SIGKILL it once epoch ``epoch`` has started (so checkpoint_latest from
     epoch ``epoch - 1`` is complete), return its output."""
     with open(log, "w") as out:
-        process = subprocess.Popen(train_cmd(dataset_id, trainer, plans), env=train_env(ws), stdout=out,
+        process = subprocess.Popen([*train_cmd(dataset_id, trainer, plans), *extra_args], env={**train_env(ws), **env},
+                                   stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.time() + 600
     while f"Epoch {epoch}" not in log.read_text():
@@ -64,6 +65,11 @@ def assert_checkpoint_restores_everything(ws: Workspace, dataset_id: int, traine
     for name, stored in checkpoint.get("extra_networks", {}).items():
         extra = trainer.extra_networks[name]
         restored[name] = (extra.module, extra.optimizer, stored["network_weights"], stored["optimizer_state"])
+    for name, stored in checkpoint.get("frozen_networks", {}).items():
+        frozen = trainer.frozen_networks[name]
+        assert not frozen.training and not any(p.requires_grad for p in frozen.parameters())
+        for key, tensor in stored["network_weights"].items():
+            assert torch.equal(frozen.state_dict()[key], tensor), (name, key)
     for name, (network, optimizer, weights, optimizer_state) in restored.items():
         for key, tensor in weights.items():
             assert torch.equal(network.state_dict()[key], tensor), (name, key)
@@ -74,14 +80,14 @@ def assert_checkpoint_restores_everything(ws: Workspace, dataset_id: int, traine
 
 
 def resume_validate_predict(ws: Workspace, dataset_id: int, trainer: str, plans: str, fold: Path,
-                            images: list[Path], output: Path, epochs: int = 4) -> None:
+                            images: list[Path], output: Path, epochs: int = 4, **env) -> None:
     cmd = train_cmd(dataset_id, trainer, plans)
-    resumed = subprocess.run([*cmd, "--c"], env=train_env(ws, epochs), capture_output=True, text=True)
+    resumed = subprocess.run([*cmd, "--c"], env={**train_env(ws, epochs), **env}, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     assert "Epoch 2" in resumed.stdout and "Epoch 1\n" not in resumed.stdout
     final = torch.load(fold / "checkpoint_final.pth", map_location="cpu", weights_only=False)
     assert final["current_epoch"] == epochs
-    val = subprocess.run([*cmd, "--val"], env=train_env(ws, epochs), capture_output=True, text=True)
+    val = subprocess.run([*cmd, "--val"], env={**train_env(ws, epochs), **env}, capture_output=True, text=True)
     assert val.returncode == 0 and (fold / "validation" / "summary.json").is_file(), val.stderr[-3000:]
     predict_cases(ws, dataset_id, trainer, plans, images, output)
 

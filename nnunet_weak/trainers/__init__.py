@@ -4,6 +4,7 @@ from nnunet_weak.trainers.benchmark import nnUNetTrainerBenchmark
 from nnunet_weak.trainers.cross_teach import nnUNetTrainerCrossTeach, nnUNetTrainerCrossTeach_AllSlices
 from nnunet_weak.trainers.dual_task import nnUNetTrainerDTML, nnUNetTrainerSDFDualHead
 from nnunet_weak.trainers.point_seg import nnUNetTrainerPointSeg
+from nnunet_weak.trainers.point_seg_scm import nnUNetTrainerPointSegResEnc, nnUNetTrainerPointSegSCM
 
 __all__ = [
     "nnUNetTrainerBenchmark",
@@ -11,5 +12,7 @@ __all__ = [
     "nnUNetTrainerCrossTeach_AllSlices",
     "nnUNetTrainerDTML",
     "nnUNetTrainerPointSeg",
+    "nnUNetTrainerPointSegResEnc",
+    "nnUNetTrainerPointSegSCM",
     "nnUNetTrainerSDFDualHead",
 ]

@@ -9,6 +9,7 @@ everything and ``nnUNetv2_predict`` (which reads ``network_weights`` only) never
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
@@ -21,6 +22,13 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from nnunet_weak.networks import highest_resolution
 
 CHECKPOINT_KEY = "extra_networks"
+FROZEN_KEY = "frozen_networks"
+
+
+def unwrap(network: nn.Module) -> nn.Module:
+    """The bare network inside DDP and torch.compile wrappers."""
+    module = network.module if isinstance(network, DDP) else network
+    return module._orig_mod if isinstance(module, OptimizedModule) else module
 
 
 @dataclass
@@ -32,8 +40,7 @@ class ExtraNetwork:
     @property
     def module(self) -> nn.Module:
         """The bare network (no DDP or compile wrapper), for state dicts."""
-        module = self.network.module if isinstance(self.network, DDP) else self.network
-        return module._orig_mod if isinstance(module, OptimizedModule) else module
+        return unwrap(self.network)
 
 
 class MultiNetworkMixin:
@@ -42,6 +49,22 @@ class MultiNetworkMixin:
     @property
     def extra_networks(self) -> dict[str, ExtraNetwork]:
         return self.__dict__.setdefault("_extra_networks", {})
+
+    @property
+    def frozen_networks(self) -> dict[str, nn.Module]:
+        """Frozen copies (teachers), refreshed by the trainer, kept in checkpoints."""
+        return self.__dict__.setdefault("_frozen_networks", {})
+
+    def _source_network(self, source: str) -> nn.Module:
+        return unwrap(self.network if source == "network" else self.extra_networks[source].network)
+
+    def freeze_copy(self, name: str, source: str = "network") -> None:
+        """(Re)make ``name`` a frozen eval-mode copy of ``source`` ("network" or an extra network's name)."""
+        frozen = copy.deepcopy(self._source_network(source)).eval()
+        for parameter in frozen.parameters():
+            parameter.requires_grad_(False)
+        frozen.frozen_from = source
+        self.frozen_networks[name] = frozen
 
     def add_network(self, name: str, network: nn.Module) -> ExtraNetwork:
         network = network.to(self.device)
@@ -108,6 +131,8 @@ class MultiNetworkMixin:
             name: {"network_weights": e.module.state_dict(), "optimizer_state": e.optimizer.state_dict()}
             for name, e in self.extra_networks.items()
         }
+        checkpoint[FROZEN_KEY] = {name: {"source": f.frozen_from, "network_weights": f.state_dict()}
+                                  for name, f in self.frozen_networks.items()}
         torch.save(checkpoint, filename)
 
     def load_checkpoint(self, filename_or_checkpoint: dict | str) -> None:
@@ -127,3 +152,6 @@ class MultiNetworkMixin:
         for name, extra in self.extra_networks.items():
             extra.module.load_state_dict(stored[name]["network_weights"])
             extra.optimizer.load_state_dict(stored[name]["optimizer_state"])
+        for name, state in checkpoint.get(FROZEN_KEY, {}).items():
+            self.freeze_copy(name, state["source"])
+            self.frozen_networks[name].load_state_dict(state["network_weights"])

@@ -1,0 +1,106 @@
+"""PA-Seg stage 2 (self and cross monitoring) and the stage-1 run of its second network.
+
+Two networks of different architecture, nnU-Net's network for the plans (primary; what
+``nnUNetv2_predict`` uses) and nnU-Net's residual-encoder U-Net with the same stages (secondary),
+each start from its own stage-1 checkpoint: the primary through the stock ``-pretrained_weights``,
+the secondary through ``nnUNet_weak_secondary_weights`` (a ``checkpoint_final.pth`` of
+``nnUNetTrainerPointSegResEnc``). Each learns from
+
+- nnU-Net's partial CE + Dice on the expanded click labels (deep supervision),
+- its own frozen copy's pseudo labels on the unannotated voxels (self monitoring; the copies are
+  refreshed every ``refresh_every`` epochs and stored in the checkpoint, so ``--c`` is exact),
+- the other network's softened prediction (cross knowledge distillation: KL at temperature
+  ``kd_temperature`` 4, weight ``kd_weight`` 0.5, scaled by T^2 as usual).
+
+Model selection uses only what a click user has: nnU-Net's EMA pseudo Dice on the expanded
+labels of the validation cases (dense labels are never read).
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
+from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
+from torch.nn import functional as F
+
+from nnunet_weak.losses import MaskedCEDiceLoss
+from nnunet_weak.networks import highest_resolution
+from nnunet_weak.networks.residual import residual_encoder_architecture
+from nnunet_weak.trainers.multi_network import MultiNetworkMixin
+from nnunet_weak.trainers.point_seg import nnUNetTrainerPointSeg
+from nnunet_weak.trainers.schedule import ScheduleFromEnvironment
+
+SECONDARY_WEIGHTS = "nnUNet_weak_secondary_weights"
+
+
+def _build(architecture: dict, input_channels: int, output_channels: int, deep_supervision: bool):
+    return get_network_from_plans(architecture["network_class_name"], architecture["arch_kwargs"],
+                                  architecture["_kw_requires_import"], input_channels, output_channels,
+                                  allow_init=True, deep_supervision=deep_supervision)
+
+
+class nnUNetTrainerPointSegResEnc(nnUNetTrainerPointSeg):
+    """Stage 1 (as ``nnUNetTrainerPointSeg``) for the residual-encoder network that stage 2 pairs
+    with the plans' network."""
+
+    @staticmethod
+    def build_network_architecture(plans_manager, configuration_manager, num_input_channels: int,
+                                   num_output_channels: int, enable_deep_supervision: bool = True):
+        architecture = residual_encoder_architecture(configuration_manager.configuration["architecture"])
+        return _build(architecture, num_input_channels, num_output_channels, enable_deep_supervision)
+
+
+def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """KL(teacher || student) of the softened distributions per voxel, times T^2 (Hinton et al.)."""
+    log_student = F.log_softmax(student_logits.float() / temperature, dim=1)
+    teacher = F.softmax(teacher_logits.detach().float() / temperature, dim=1)
+    kl = (teacher * (torch.log(teacher.clamp_min(1e-8)) - log_student)).sum(1)
+    return kl.mean() * temperature**2
+
+
+class nnUNetTrainerPointSegSCM(MultiNetworkMixin, ScheduleFromEnvironment, nnUNetTrainer):
+    kd_temperature = 4.0
+    kd_weight = 0.5
+    refresh_every = 10
+
+    def initialize(self):
+        super().initialize()
+        architecture = residual_encoder_architecture(self.configuration_manager.configuration["architecture"])
+        secondary = _build(architecture, self.num_input_channels, self.label_manager.num_segmentation_heads,
+                           self.enable_deep_supervision)
+        path = os.environ.get(SECONDARY_WEIGHTS)
+        if not path:
+            raise RuntimeError(
+                f"{self.__class__.__name__} starts both networks from stage 1: set {SECONDARY_WEIGHTS} to the "
+                "checkpoint_final.pth of 'nnUNetv2_train ... -tr nnUNetTrainerPointSegResEnc' (and pass the "
+                "nnUNetTrainerPointSeg checkpoint with -pretrained_weights)."
+            )
+        secondary.load_state_dict(torch.load(path, map_location="cpu", weights_only=False)["network_weights"])
+        self.add_network("secondary", secondary)
+        self.pseudo_loss = MaskedCEDiceLoss()
+
+    def on_train_epoch_start(self):
+        super().on_train_epoch_start()
+        if self.current_epoch % self.refresh_every == 0 or "primary" not in self.frozen_networks:
+            self.freeze_copy("primary", "network")
+            self.freeze_copy("secondary", "secondary")
+
+    def train_step(self, batch: dict) -> dict:
+        data, target, labels, annotated = self.unpack_batch(batch)
+        secondary = self.extra_networks["secondary"].network
+        self.zero_grad()
+        with self.autocast():
+            with torch.no_grad():
+                pseudo = {name: highest_resolution(net(data)).argmax(1) for name, net in self.frozen_networks.items()}
+            outputs = {"primary": self.network(data), "secondary": secondary(data)}
+            logits = {name: highest_resolution(out) for name, out in outputs.items()}
+            loss = 0
+            for name, other in (("primary", "secondary"), ("secondary", "primary")):
+                loss = loss + self.loss(outputs[name], target)
+                loss = loss + self.pseudo_loss(logits[name], pseudo[name], ~annotated)
+                loss = loss + self.kd_weight * distillation_loss(logits[name], logits[other], self.kd_temperature)
+        self.backward_and_step(loss)
+        self.iterations_this_epoch += 1
+        return {"loss": loss.detach().cpu().numpy()}
