@@ -188,7 +188,7 @@ def cmd_ext_trainer_path(args) -> None:
 def cmd_demo(args) -> None:
     from nnunet_weak.demo import run_demo
 
-    run_demo(Path(args.o), iterations=args.iterations, overwrite=args.overwrite)
+    run_demo(Path(args.o), iterations=args.iterations, overwrite=args.overwrite, trainer=args.tr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -280,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
             "nnunet-weak demo -o nnunet_weak_demo")
     p.add_argument("-o", default="nnunet_weak_demo", help="work folder (default ./nnunet_weak_demo)")
     p.add_argument("--iterations", type=int, default=60, help="training iterations (default 60)")
+    p.add_argument("-tr", default="nnUNetTrainerCrossTeach", help="trainer (default nnUNetTrainerCrossTeach; "
+                   "nnUNetTrainerBenchmark for the stock baseline)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing work folder")
     return parser
 

@@ -1,8 +1,9 @@
 """``nnunet-weak demo``: the whole workflow on the bundled sample, with the stock nnU-Net commands.
 
 sample (8 dense cases) -> 2 held out for testing -> sparse slices (3D2DCT protocol) on the other
-6 -> nnUNetv2_plan_and_preprocess -> nnunet-weak check -> nnUNetv2_train -tr nnUNetTrainerBenchmark
--> nnUNetv2_predict -> scores against the dense truth -> PNG overviews. It trains for a few dozen
+6 -> nnUNetv2_plan_and_preprocess -> nnunet-weak check -> nnUNetv2_train -tr TRAINER
+-> nnUNetv2_predict -> scores against the dense truth -> PNG overviews. The trainer defaults to
+nnUNetTrainerCrossTeach (2D/3D cross-teaching, made for sparse slices). It trains for a few dozen
 iterations on one CPU thread: it shows the plumbing, not a useful model.
 """
 
@@ -21,10 +22,10 @@ from nnunet_weak.sample import SAMPLE_DATASET
 from nnunet_weak.visualise import render_cases
 
 WEAK_ID = 991
-TRAINER = "nnUNetTrainerBenchmark"
 
 
-def run_demo(out: Path, iterations: int = 60, overwrite: bool = False) -> dict:
+def run_demo(out: Path, iterations: int = 60, overwrite: bool = False,
+             trainer: str = "nnUNetTrainerCrossTeach") -> dict:
     out = out.absolute()
     if out.exists():
         if not overwrite:
@@ -46,7 +47,7 @@ def run_demo(out: Path, iterations: int = 60, overwrite: bool = False) -> dict:
     plans = shrink_plans(ws, WEAK_ID)
     write_single_split(ws, WEAK_ID, training, training[:2])
     epochs = 2
-    train(ws, WEAK_ID, TRAINER, plans, epochs=epochs, iterations_per_epoch=max(1, iterations // epochs))
+    train(ws, WEAK_ID, trainer, plans, epochs=epochs, iterations_per_epoch=max(1, iterations // epochs))
 
     images = ws.root / "test_images"
     images.mkdir()
@@ -54,7 +55,7 @@ def run_demo(out: Path, iterations: int = 60, overwrite: bool = False) -> dict:
         for f in dense.image_files(case):
             shutil.copyfile(f, images / f.name)
     predictions = ws.root / "predictions"
-    predict(ws, WEAK_ID, images, predictions, TRAINER, plans)
+    predict(ws, WEAK_ID, images, predictions, trainer, plans)
     summary = evaluate_folders(predictions, dense.folder, ws.root / "scores")
     print((ws.root / "scores" / "summary.md").read_text())
     for png in render_cases(dense.folder, test, ws.root / "pngs", dense=dense.folder, predictions=predictions):

@@ -50,14 +50,14 @@ def test_help_shows_an_example():
 @pytest.mark.slow
 def test_demo_trains_with_stock_train_and_predict(tmp_path):
     """The README's main job: sample -> sparse slices -> nnUNetv2_plan_and_preprocess ->
-    nnUNetv2_train -tr nnUNetTrainerBenchmark -> nnUNetv2_predict -> scores -> PNGs."""
+    nnUNetv2_train -tr nnUNetTrainerCrossTeach -> nnUNetv2_predict -> scores -> PNGs."""
     work = tmp_path / "demo"
     out = subprocess.run([executable("nnunet-weak"), "demo", "-o", str(work), "--iterations", "4"], env=clean_env(),
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    assert "$ nnUNetv2_train 991 3d_fullres 0 -tr nnUNetTrainerBenchmark" in out.stdout
+    assert "$ nnUNetv2_train 991 3d_fullres 0 -tr nnUNetTrainerCrossTeach" in out.stdout
     fold = work / "nnUNet_results" / "Dataset991_HippocampusSampleSlices" / \
-        "nnUNetTrainerBenchmark__nnUNetPlans_cpu__3d_fullres" / "fold_0"
+        "nnUNetTrainerCrossTeach__nnUNetPlans_cpu__3d_fullres" / "fold_0"
     assert (fold / "checkpoint_final.pth").is_file()
     debug = json.loads((fold / "debug.json").read_text())
     assert (debug["num_epochs"], debug["num_iterations_per_epoch"]) == ("2", "2")
