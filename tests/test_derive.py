@@ -243,3 +243,12 @@ def test_expand_points_refuses_a_dataset_without_clicks(sample, tmp_path, capsys
     derive("slices", "-i", sample.folder, "-o", slices, "--count", "1")
     out = tmp_path / "Dataset124_Bad"
     assert_refused(capsys, out, "expand-points", "-i", slices, "-o", out, match="not clicks")
+
+
+def test_slices_without_count_or_every_and_unknown_dataset_are_refused(sample, tmp_path, capsys):
+    out = tmp_path / "Dataset125_Bad"
+    assert_refused(capsys, out, "slices", "-i", sample.folder, "-o", out, "--axes", "0", match="--count N or --every K")
+    assert derive("slices", "-i", tmp_path / "nowhere", "-o", out, "--count", "1") == 2
+    assert "not found" in capsys.readouterr().err and not out.exists()
+    assert derive("slices", "-i", sample.folder, "-o", out, "--preset", "nope") == 2
+    assert "unknown preset" in capsys.readouterr().err

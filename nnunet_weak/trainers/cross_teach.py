@@ -18,8 +18,8 @@ Settings (class attributes; subclass to change them, as nnU-Net's own variants d
 ``pseudo_weight`` (lambda, 0.1), ``hard_threshold`` (0.9), ``soft_threshold`` (0.7),
 ``quality_bar`` (0.98), ``train_slice_fraction`` (0.5: each 2D network trains on half the slices
 of a patch per iteration, mostly-annotated slices first; the rest are predicted without gradient
-for the fusion. The paper trains on all slices (1.0); on one CPU thread 0.5 measured 2.1x the
-stock trainer's time per iteration against 2.7x for 1.0, see benchmarks/RESULTS.md).
+for the fusion. The paper trains on all slices (1.0); on one CPU thread 0.5 measured 2.15x the
+stock trainer's time per iteration against 2.89x for 1.0, see benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ trainer is built (so ``--c`` must see the same values to resume the same schedul
 ``nnUNet_weak_save_every``             write checkpoint_latest.pth every N epochs (stock: 50)
 ``nnUNet_weak_threads``                torch threads when training on the CPU. ``-device cpu``
                                        leaves torch at one thread per core, which on a busy
-                                       2-core machine ran up to 40x slower than one thread.
+                                       2-core machine was reported up to 40x slower than one thread.
 """
 
 from __future__ import annotations
