@@ -83,3 +83,25 @@ def test_sdf_dual_head_predicts_segmentation_only(planned_semi_sample, tmp_path)
     weights = torch.load(fold / "checkpoint_final.pth", map_location="cpu", weights_only=False)["network_weights"]
     assert any(k.startswith("sdf_head.") for k in weights) and any(k.startswith("unet.") for k in weights)
     predict_cases(ws, 993, trainer, plans, [dense.image_files(c)[0] for c in test_cases], tmp_path / "pred")
+
+
+def test_trainers_refuse_data_they_cannot_use(planned_semi_sample, monkeypatch):
+    ws, _, plans, labelled, _ = planned_semi_sample
+    cross_teach = make_trainer(ws, "nnUNetTrainerCrossTeach", plans, monkeypatch)
+    with pytest.raises(RuntimeError, match="no sparse annotated slices"):
+        cross_teach.initialize()
+    monkeypatch.delenv("nnUNet_weak_secondary_weights", raising=False)
+    with pytest.raises(RuntimeError, match="nnUNet_weak_secondary_weights"):
+        make_trainer(ws, "nnUNetTrainerPointSegSCM", plans, monkeypatch).initialize()
+    from nnunet_weak.pipeline import write_single_split
+
+    cases = sorted(make_trainer(ws, "nnUNetTrainerDTML", plans, monkeypatch).labelled_cases())
+    unlabelled_only = [c for c in (ws.raw / "Dataset993_SampleSemi" / "labelsTr").iterdir()
+                       if c.name.split(".")[0] not in cases][0].name.split(".")[0]
+    try:
+        write_single_split(ws, 993, cases, [unlabelled_only])
+        with pytest.raises(RuntimeError, match="no labelled case to validate"):
+            make_trainer(ws, "nnUNetTrainerDTML", plans, monkeypatch).do_split()
+    finally:
+        training = sorted(p.name.split(".")[0] for p in (ws.raw / "Dataset993_SampleSemi" / "labelsTr").iterdir())
+        write_single_split(ws, 993, training, [labelled[0], training[-1]])
