@@ -8,6 +8,12 @@ with the stock ``nnUNetv2_train -tr TRAINER``, predicts the test split with ``nn
 scores it against the DENSE labels with ``nnunet-weak evaluate`` and appends a row (Dice, HD95,
 surface Dice, annotation cost, seconds per iteration, peak memory) to benchmarks/RESULTS.md.
 Work files go to --work (default benchmarks/work, not committed); finished steps are reused.
+
+``--env NAME=VALUE`` passes a trainer setting (e.g. ``nnUNet_weak_unlabelled_on_top=1``); the run
+then gets its own results folder and the setting is named in the row. PA-Seg stage 2
+(``--trainer nnUNetTrainerPointSegSCM``) starts from the stage-1 runs of nnUNetTrainerPointSeg and
+nnUNetTrainerPointSegResEnc on the same protocol and schedule, which must have run first; its row
+counts the stage-1 iterations too.
 """
 
 from __future__ import annotations
@@ -116,7 +122,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--source", type=Path, help="dense source folder (default ../shared/data/<dataset>)")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--no-row", action="store_true", help="do not append to RESULTS.md")
+    parser.add_argument("--env", nargs="*", default=[], metavar="NAME=VALUE", help="trainer settings")
     args = parser.parse_args(argv)
+    settings = dict(item.split("=", 1) for item in args.env)
 
     dataset, weak_id, _, _ = PROTOCOLS[args.protocol]
     epochs, iterations, plans, device, tta = SCHEDULES[args.schedule]
@@ -127,7 +135,8 @@ def main(argv: list[str] | None = None) -> None:
     weak = ensure_weak(ws, args.protocol, dense, test)
     sidecar = read_sidecar(weak.folder)
     logs = ws.root / "logs"
-    run_name = f"{args.protocol}__{args.trainer}__{args.schedule}"
+    tag = "".join(f"__{k.removeprefix('nnUNet_weak_')}-{v}" for k, v in sorted(settings.items()))
+    run_name = f"{args.protocol}__{args.trainer}__{args.schedule}{tag}"
 
     if not (ws.preprocessed / weak.name / "nnUNetPlans.json").is_file():
         plan_and_preprocess(ws, weak_id, log=logs / f"plan_{weak.name}.log")
@@ -137,10 +146,21 @@ def main(argv: list[str] | None = None) -> None:
     write_single_split(ws, weak_id, sorted(sidecar["cases"]), labelled[:4])
 
     start = time.time()
-    run_ws = Workspace(ws.root, f"nnUNet_results_{args.schedule}")
+    run_ws = Workspace(ws.root, f"nnUNet_results_{args.schedule}{tag}")
     results = run_ws.results / weak.name / f"{args.trainer}__{plans}__3d_fullres" / "fold_0"
+    extra_args, total_iterations = [], epochs * iterations
+    if args.trainer == "nnUNetTrainerPointSegSCM":
+        stage1 = {t: run_ws.results / weak.name / f"{t}__{plans}__3d_fullres/fold_0/checkpoint_final.pth"
+                  for t in ("nnUNetTrainerPointSeg", "nnUNetTrainerPointSegResEnc")}
+        missing = [t for t, path in stage1.items() if not path.is_file()]
+        if missing:
+            sys.exit(f"stage 2 needs the stage-1 runs first: run this protocol and schedule with --trainer "
+                     f"{' and '.join(missing)}")
+        extra_args = ["-pretrained_weights", str(stage1["nnUNetTrainerPointSeg"])]
+        settings["nnUNet_weak_secondary_weights"] = str(stage1["nnUNetTrainerPointSegResEnc"])
+        total_iterations *= 2
     peak = train(run_ws, weak_id, args.trainer, plans, epochs, iterations, device=device,
-                 log=logs / f"train_{run_name}.log")
+                 log=logs / f"train_{run_name}.log", extra_args=extra_args, env=settings)
     train_minutes = (time.time() - start) / 60
     seconds_per_iteration = training_log_seconds_per_iteration(results, iterations)
 
@@ -157,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     subprocess.run([executable("nnunet-weak"), "evaluate", "-pred", str(predictions), "-ref", str(dense.folder),
                     "-o", str(scores)], check=True, stdout=subprocess.DEVNULL)
     summary = json.loads((scores / "summary.json").read_text())
-    row = format_row(args, sidecar, summary, epochs * iterations, seconds_per_iteration, peak, train_minutes)
+    row = format_row(args, sidecar, summary, total_iterations, seconds_per_iteration, peak, train_minutes)
     print(row)
     if not args.no_row:
         with open(args.results, "a") as f:
@@ -169,7 +189,10 @@ def format_row(args, sidecar: dict, summary: dict, total_iterations: int, second
     t = sidecar["totals"]
     per_class = " / ".join(f"{s['dice']:.3f}" for s in summary["per_class"].values())
     m = summary["mean"]
-    return (f"| {time.strftime('%Y-%m-%d')} | {args.protocol} | {args.trainer} "
+    trainer = args.trainer + "".join(f" {item}" for item in args.env)
+    if args.trainer == "nnUNetTrainerPointSegSCM":
+        trainer += " (after stage 1)"
+    return (f"| {time.strftime('%Y-%m-%d')} | {args.protocol} | {trainer} "
             f"| {args.schedule} ({total_iterations} it) "
             f"| {100 * t['annotated_fraction']:.1f} % vox, {t['labelled_cases']}/{t['cases']} cases labelled "
             f"| {m['dice']:.4f} ({per_class}) | {m['hd95']:.2f} | {m['surface_dice']:.4f} | {summary['cases']} "

@@ -56,6 +56,13 @@ def test_batches_are_half_unlabelled_and_validation_is_labelled_only(planned_sem
     assert set(seg[:2].unique().tolist()) <= {ignore, -1} and (seg[:2] == ignore).any()
     assert not (seg[2:] == ignore).any() and (seg[2:] > 0).any()
 
+    planned = trainer.configuration_manager.batch_size
+    trainer._set_batch_size_and_oversample()
+    assert trainer.batch_size == planned  # default: the plans' batch, split
+    monkeypatch.setenv("nnUNet_weak_unlabelled_on_top", "1")
+    trainer._set_batch_size_and_oversample()
+    assert trainer.batch_size == 2 * planned  # the plans' labelled batch plus as many unlabelled patches
+
 
 def test_dtml_trains_resumes_both_networks_and_predicts(planned_semi_sample, tmp_path, monkeypatch):
     ws, dense, plans, _, test_cases = planned_semi_sample

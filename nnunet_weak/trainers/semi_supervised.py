@@ -10,6 +10,7 @@ into the validation fold train instead.
 
 from __future__ import annotations
 
+import os
 from unittest import mock
 
 import nnunetv2.training.nnUNetTrainer.nnUNetTrainer as trainer_module
@@ -65,12 +66,24 @@ class SemiSupervisedMixin:
     """Mixin placed before ``nnUNetTrainer``: labelled/unlabelled batches and labelled-only validation."""
 
     unlabelled_fraction = 0.5
+    unlabelled_on_top = False
+
+    def _set_batch_size_and_oversample(self):
+        super()._set_batch_size_and_oversample()
+        on_top = os.environ.get("nnUNet_weak_unlabelled_on_top", str(int(self.unlabelled_on_top))) == "1"
+        if on_top and len(self.labelled_cases()) < len(self._all_cases()):
+            labelled = self.batch_size
+            fraction = self.unlabelled_fraction
+            self.batch_size = labelled + int(round(labelled * fraction / (1 - fraction)))
+            self.print_to_log_file(f"batch: {labelled} labelled + {self.batch_size - labelled} unlabelled patches")
+
+    def _all_cases(self) -> list[str]:
+        return infer_dataset_class(self.preprocessed_dataset_folder).get_identifiers(self.preprocessed_dataset_folder)
 
     def labelled_cases(self) -> set[str]:
         if getattr(self, "_labelled", None) is None:
-            dataset_class = infer_dataset_class(self.preprocessed_dataset_folder)
-            keys = dataset_class.get_identifiers(self.preprocessed_dataset_folder)
-            dataset = dataset_class(self.preprocessed_dataset_folder, keys)
+            keys = self._all_cases()
+            dataset = infer_dataset_class(self.preprocessed_dataset_folder)(self.preprocessed_dataset_folder, keys)
             self._labelled = {k for k in keys if is_labelled(dataset.load_case(k)[3]["class_locations"])}
         return self._labelled
 
