@@ -52,3 +52,14 @@ def test_weak_reference_is_refused(sample, tmp_path, capsys):
     shutil.copyfile(sample.label_file(sample.cases()[0]), pred / sample.label_file(sample.cases()[0]).name)
     assert main(["evaluate", "-pred", str(pred), "-ref", str(weak), "-o", str(tmp_path / "s")]) == 2
     assert "DENSE" in capsys.readouterr().err
+
+
+def test_empty_prediction_folder_is_refused_and_writes_nothing(sample, tmp_path, capsys):
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    (pred / "notes.txt").write_text("predictions were written elsewhere")
+    scores = tmp_path / "scores"
+    assert main(["evaluate", "-pred", str(pred), "-ref", str(sample.folder), "-o", str(scores)]) == 2
+    err = capsys.readouterr().err
+    assert "no predictions ending in .nii.gz" in err and str(pred) in err
+    assert not scores.exists()

@@ -112,3 +112,17 @@ def test_trainers_refuse_data_they_cannot_use(planned_semi_sample, monkeypatch):
     finally:
         training = sorted(p.name.split(".")[0] for p in (ws.raw / "Dataset993_SampleSemi" / "labelsTr").iterdir())
         write_single_split(ws, 993, training, [labelled[0], training[-1]])
+
+
+def test_resuming_from_another_trainers_checkpoint_is_refused(planned_semi_sample, tmp_path, monkeypatch):
+    ws, _, plans, _, _ = planned_semi_sample
+    trainer = make_trainer(ws, "nnUNetTrainerDTML", plans, monkeypatch)
+    trainer.initialize()
+    checkpoint = tmp_path / "checkpoint.pth"
+    trainer.save_checkpoint(str(checkpoint))
+    # what the stock trainer (or any single-network trainer) writes: no state for the distance network
+    stock = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    del stock["extra_networks"]
+    torch.save(stock, checkpoint)
+    with pytest.raises(RuntimeError, match=r"no state for the networks \['sdf'\].*written by another trainer"):
+        trainer.load_checkpoint(str(checkpoint))
