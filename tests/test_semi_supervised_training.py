@@ -126,3 +126,29 @@ def test_resuming_from_another_trainers_checkpoint_is_refused(planned_semi_sampl
     torch.save(stock, checkpoint)
     with pytest.raises(RuntimeError, match=r"no state for the networks \['sdf'\].*written by another trainer"):
         trainer.load_checkpoint(str(checkpoint))
+
+
+def test_supervised_loss_ignores_unlabelled_patches_whose_padding_nnunet_labels_background(planned_semi_sample,
+                                                                                          monkeypatch):
+    ws, _, plans, _, _ = planned_semi_sample
+    trainer = make_trainer(ws, "nnUNetTrainerDTML", plans, monkeypatch)
+    trainer.initialize()
+    dataloader, _ = trainer.get_dataloaders()
+    np.random.seed(1)
+    torch.manual_seed(1)
+    data, target, labels, annotated = trainer.unpack_batch(next(dataloader))
+    labelled = annotated.flatten(1).all(1)
+    assert labelled.tolist() == [False, True]  # the plans' batch of 2: one unlabelled patch, one labelled
+    # the unlabelled patch is not all ignore: nnU-Net pads beyond the image with background
+    assert 0 < annotated[0].float().mean() < 1 and not (labels[0][annotated[0]] > 0).any()
+
+    trainer.network.eval()  # fixed normalisation statistics: one patch's output must not depend on the other
+    with torch.no_grad():
+        output = trainer.network(data)
+        alone = trainer.loss([o[1:] for o in output], [t[1:] for t in target])
+        assert trainer.supervised_loss(output, target, labelled).item() == pytest.approx(alone.item(), rel=1e-5)
+        # what the whole batch would teach: a network predicting no foreground at all gets a perfect
+        # Dice on the unlabelled patch, as large a reward as the labelled patch can give
+        silent = [torch.cat([o[:, :1] + 30, o[:, 1:] - 30], 1) for o in output]
+        assert trainer.loss([s[:1] for s in silent], [t[:1] for t in target]).item() < -0.99
+        assert trainer.supervised_loss(silent, target, labelled).item() > 0

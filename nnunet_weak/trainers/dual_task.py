@@ -1,8 +1,8 @@
 """Semi-supervised dual-task trainers: segmentation + signed distance maps teach each other.
 
 Zhang & Zhang, "Dual-Task Mutual Learning for Semi-Supervised Medical Image Segmentation",
-PRCV 2021 (code: YichiZhang98/DTML). On labelled voxels: nnU-Net's CE + Dice (deep supervision,
-ignore label) for the segmentation, Dice of ``sigmoid(-k phi)`` (k = 1500) for the distance map
+PRCV 2021 (code: YichiZhang98/DTML). On the labelled patches: nnU-Net's CE + Dice (deep
+supervision) for the segmentation, Dice of ``sigmoid(-k phi)`` (k = 1500) for the distance map
 and, as the paper describes, the L1 regression of phi against the normalised signed distance map
 of the (augmented) labels, computed on the fly (the released code computes this term but never
 adds it: ``sdf_regression``, on by default). On all voxels: the mutual MSE between the two
@@ -65,13 +65,13 @@ class DualTaskMixin(SemiSupervisedMixin, MultiNetworkMixin, ScheduleFromEnvironm
         self.zero_grad()
         with self.autocast():
             segmentation, sdf_logits = self._forward(data)
-            loss = self.loss(segmentation, target)
+            loss = self.supervised_loss(segmentation, target, labelled)
             phi = torch.tanh(sdf_logits.float())
             sdf_probs = sdf_to_probability(phi, self.sdf_k)
-            loss = loss + masked_soft_dice_loss(sdf_probs, onehot, annotated)
+            supervised = annotated & labelled.view(-1, *[1] * (labels.ndim - 1))
+            loss = loss + masked_soft_dice_loss(sdf_probs, onehot, supervised)
             if self.sdf_regression:
-                loss = loss + masked_l1_loss(phi, self._sdf_targets(labels, labelled),
-                                             annotated & labelled.view(-1, *[1] * (labels.ndim - 1)))
+                loss = loss + masked_l1_loss(phi, self._sdf_targets(labels, labelled), supervised)
             seg_probs = highest_resolution(segmentation).float().softmax(1)[:, classes]
             consistency = mutual_consistency_loss(seg_probs, sdf_probs)
             loss = loss + weight * consistency

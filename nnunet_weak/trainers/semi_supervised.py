@@ -15,6 +15,7 @@ from unittest import mock
 
 import nnunetv2.training.nnUNetTrainer.nnUNetTrainer as trainer_module
 import numpy as np
+import torch
 from nnunetv2.training.dataloading.data_loader import nnUNetDataLoader
 from nnunetv2.training.dataloading.nnunet_dataset import infer_dataset_class
 
@@ -67,6 +68,16 @@ class SemiSupervisedMixin:
 
     unlabelled_fraction = 0.5
     unlabelled_on_top = False
+
+    def supervised_loss(self, output, target, labelled: torch.Tensor) -> torch.Tensor:
+        """nnU-Net's loss (``self.loss``) on the labelled patches of the batch only; ``output`` and
+        ``target`` are tensors or deep-supervision lists, ``labelled`` is ``(B,)`` bool."""
+        def pick(x):
+            return [t[labelled] for t in x] if isinstance(x, (list, tuple)) else x[labelled]
+
+        if not labelled.any():
+            return sum(o.sum() for o in (output if isinstance(output, (list, tuple)) else [output])) * 0.0
+        return self.loss(pick(output), pick(target))
 
     def _set_batch_size_and_oversample(self):
         super()._set_batch_size_and_oversample()
