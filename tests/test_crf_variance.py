@@ -28,7 +28,7 @@ def naive_crf(probs, image, window, sigma_xy, sigma_i, spacing):
                 diff = ((image[b, :, z, y, x] - image[b, :, q[0], q[1], q[2]]) ** 2).sum()
                 k = math.exp(-d2 / (2 * sigma_xy**2)) * torch.exp(-diff / (2 * sigma_i**2))
                 total = total + k * (1 - (probs[b, :, z, y, x] * probs[b, :, q[0], q[1], q[2]]).sum())
-    return total / (B * D * H * W)
+    return total / (B * D * H * W) / 3  # mean over the three views
 
 
 def test_crf_value_and_gradient_match_the_naive_reference():

@@ -5,9 +5,9 @@ For every voxel i and every neighbour j in a ``window x window`` neighbourhood w
     L = 1/N sum_i sum_j K_ij (1 - sum_c y_i^c y_j^c),
     K_ij = exp(-|x_i - x_j|^2 / (2 sigma_xy^2)) * exp(-(I_i - I_j)^2 / (2 sigma_I^2))
 
-with y the softmax probabilities (Potts compatibility: zero for a constant labelling). PA-Seg
-sums it over the three orthogonal views (planes of the 3D volume) and weighs it 1. We measure
-|x_i - x_j| in mm with the voxel spacing, where PA-Seg counted pixels.
+with y the softmax probabilities (Potts compatibility: zero for a constant labelling), averaged
+over the three orthogonal views (planes of the 3D volume) as PA-Seg's released code does. We
+measure |x_i - x_j| in mm with the voxel spacing, where PA-Seg counted pixels.
 
 Memory: the pairwise term is accumulated over the window offsets one at a time, and the gradient
 is recomputed the same way in a custom backward (dL/dy_i = -(1/N) sum_j (K_ij + K_ji) y_j), so
@@ -84,7 +84,7 @@ class _GatedCRF(torch.autograd.Function):
 
 
 class MultiViewGatedCRFLoss(nn.Module):
-    """Gated CRF loss summed over the three orthogonal views of a 3D volume.
+    """Gated CRF loss averaged over the three orthogonal views of a 3D volume.
 
     Args:
         window: neighbourhood size within a plane (odd; PA-Seg 11).
@@ -112,7 +112,7 @@ class MultiViewGatedCRFLoss(nn.Module):
         probs, image = probs.float(), image.float()
         views = ((3, 4), (2, 4), (2, 3))  # axial (H, W), coronal (D, W), sagittal (D, H) planes
         return sum(_GatedCRF.apply(probs, image, dims, self.window, self.spacing, self.sigma_xy, self.sigma_i)
-                   for dims in views)
+                   for dims in views) / len(views)
 
 
 def variance_loss(probs: torch.Tensor, image: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
