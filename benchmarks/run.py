@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     start = time.time()
     run_ws = Workspace(ws.root, f"nnUNet_results_{args.schedule}{tag}")
     results = run_ws.results / weak.name / f"{args.trainer}__{plans}__3d_fullres" / "fold_0"
-    extra_args, total_iterations = [], epochs * iterations
+    total_iterations = epochs * iterations
     if args.trainer == "nnUNetTrainerPointSegSCM":
         stage1 = {t: run_ws.results / weak.name / f"{t}__{plans}__3d_fullres/fold_0/checkpoint_final.pth"
                   for t in ("nnUNetTrainerPointSeg", "nnUNetTrainerPointSegResEnc")}
@@ -156,11 +156,9 @@ def main(argv: list[str] | None = None) -> None:
         if missing:
             sys.exit(f"stage 2 needs the stage-1 runs first: run this protocol and schedule with --trainer "
                      f"{' and '.join(missing)}")
-        extra_args = ["-pretrained_weights", str(stage1["nnUNetTrainerPointSeg"])]
-        settings["nnUNet_weak_secondary_weights"] = str(stage1["nnUNetTrainerPointSegResEnc"])
-        total_iterations *= 2
+        total_iterations *= 2  # the trainer finds both stage-1 runs beside its results folder
     peak = train(run_ws, weak_id, args.trainer, plans, epochs, iterations, device=device,
-                 log=logs / f"train_{run_name}.log", extra_args=extra_args, env=settings)
+                 log=logs / f"train_{run_name}.log", env=settings)
     train_minutes = (time.time() - start) / 60
     seconds_per_iteration = training_log_seconds_per_iteration(results, iterations)
 

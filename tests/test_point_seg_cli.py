@@ -44,8 +44,8 @@ def test_scm_starts_from_both_stage_one_networks_and_resumes_exactly(planned_poi
     env = {"nnUNet_weak_secondary_weights": str(secondary)}
     trainer = "nnUNetTrainerPointSegSCM"
     fold = fold_folder(ws, DATASET, trainer, plans)
-    train_until_epoch_then_kill(ws, 995, trainer, plans, tmp_path / "first.log",
-                                extra_args=("-pretrained_weights", str(primary)), **env)
+    # the primary's stage-1 run is found beside this trainer's results folder; the secondary's is named
+    train_until_epoch_then_kill(ws, 995, trainer, plans, tmp_path / "first.log", **env)
     monkeypatch.setenv("nnUNet_weak_secondary_weights", str(secondary))
     checkpoint = assert_checkpoint_restores_everything(ws, 995, trainer, plans, fold / "checkpoint_latest.pth",
                                                        monkeypatch)
@@ -54,5 +54,10 @@ def test_scm_starts_from_both_stage_one_networks_and_resumes_exactly(planned_poi
     # the frozen copies were taken at epoch 0 from the stage-1 weights and are not refreshed before epoch 10
     frozen = checkpoint["frozen_networks"]["secondary"]["network_weights"]
     assert all(torch.equal(frozen[k], v) for k, v in secondary_weights.items())
+    # all of the primary's stage-1 weights, output layers included (nnU-Net's -pretrained_weights skips those)
+    primary_weights = torch.load(primary, map_location="cpu", weights_only=False)["network_weights"]
+    frozen = checkpoint["frozen_networks"]["primary"]["network_weights"]
+    assert any("seg_layers" in k for k in primary_weights)
+    assert all(torch.equal(frozen[k], v) for k, v in primary_weights.items())
     resume_validate_predict(ws, 995, trainer, plans, fold, [dense.image_files(c)[0] for c in test_cases],
                             tmp_path / "pred", **env)

@@ -97,8 +97,8 @@ def test_trainers_refuse_data_they_cannot_use(planned_semi_sample, monkeypatch):
     cross_teach = make_trainer(ws, "nnUNetTrainerCrossTeach", plans, monkeypatch)
     with pytest.raises(RuntimeError, match="no sparse annotated slices"):
         cross_teach.initialize()
-    monkeypatch.delenv("nnUNet_weak_secondary_weights", raising=False)
-    with pytest.raises(RuntimeError, match="nnUNet_weak_secondary_weights"):
+    monkeypatch.delenv("nnUNet_weak_primary_weights", raising=False)
+    with pytest.raises(RuntimeError, match="starts both networks from stage 1.*-tr nnUNetTrainerPointSeg "):
         make_trainer(ws, "nnUNetTrainerPointSegSCM", plans, monkeypatch).initialize()
     from nnunet_weak.pipeline import write_single_split
 
