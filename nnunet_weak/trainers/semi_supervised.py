@@ -6,6 +6,18 @@ as DTML's two-stream sampler), drawn uniformly and cropped at random, while labe
 nnU-Net's foreground oversampling (at nnU-Net's rate, per patch). Validation, the EMA pseudo Dice
 and hence ``checkpoint_best`` use labelled cases only; unlabelled cases that nnU-Net's split put
 into the validation fold train instead.
+
+By default the plans' batch is split (half labelled, half unlabelled: the plans' memory, half the
+labelled patches). ``nnUNet_weak_unlabelled_on_top=1`` (or ``unlabelled_on_top = True``) keeps
+the plans' batch of labelled patches and adds the unlabelled ones on top, as DTML does (2 + 2):
+the supervised signal per iteration is then the stock trainer's, at more memory and time.
+
+Supervised losses see the labelled patches only (:meth:`SemiSupervisedMixin.supervised_loss`).
+nnU-Net pads patches beyond the image with background, so an unlabelled patch is not all
+``ignore``: its padding is annotated background. With nnU-Net's per-sample Dice (``batch_dice``
+false, e.g. hippocampus 3d_fullres) such a patch scores a perfect Dice for predicting no
+foreground at all; trained on whole batches, DTML at 4 labelled hippocampus cases learned to
+predict almost nothing (Dice 0.23, benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
