@@ -150,13 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     results = run_ws.results / weak.name / f"{args.trainer}__{plans}__3d_fullres" / "fold_0"
     total_iterations = epochs * iterations
     if args.trainer == "nnUNetTrainerPointSegSCM":
-        stage1 = {t: run_ws.results / weak.name / f"{t}__{plans}__3d_fullres/fold_0/checkpoint_final.pth"
-                  for t in ("nnUNetTrainerPointSeg", "nnUNetTrainerPointSegResEnc")}
-        missing = [t for t, path in stage1.items() if not path.is_file()]
-        if missing:
-            sys.exit(f"stage 2 needs the stage-1 runs first: run this protocol and schedule with --trainer "
-                     f"{' and '.join(missing)}")
-        total_iterations *= 2  # the trainer finds both stage-1 runs beside its results folder
+        total_iterations *= 2  # the trainer starts from both stage-1 runs beside its results folder (or says so)
     peak = train(run_ws, weak_id, args.trainer, plans, epochs, iterations, device=device,
                  log=logs / f"train_{run_name}.log", env=settings)
     train_minutes = (time.time() - start) / 60
