@@ -13,10 +13,11 @@ same for every scanner; the CRF measures distances in mm (PA-Seg: pixels).
 Weights follow PA-Seg's released code (``train_gatedcrfloss3d22d_multiview_varianceloss.py``:
 CRF 0.1 on the mean of the views, variance 0.1, ramp-up over the first 30 of 300 epochs), not
 the paper's CRF weight 1 on the views' sum. Measured on hippocampus clicks with nnU-Net's CE +
-Dice: at weight 1 summed over views the CRF gradient was 34x the supervised one at
-initialisation and 4-6x for a trained network; it pushed towards a constant labelling and stage
-1 learnt far slower than the stock trainer on the same labels (validation pseudo Dice at most
-0.34 / 0.00 in the first 400 iterations, against 0.89 / 0.78 for the stock trainer).
+Dice (``benchmarks/loss_balance.py crf``): at weight 1 summed over views the CRF gradient was
+20-34x the supervised one at initialisation and 4-10x for a trained network; it pushed
+towards a constant labelling and stage 1 learnt far slower than the stock trainer on the same
+labels (validation pseudo Dice at most 0.34 / 0.00 in the first 400 iterations, against
+0.89 / 0.78 for the stock trainer).
 
 Settings (class attributes): ``crf_weight``, ``variance_weight``, ``rampup_fraction``,
 ``crf_window``, ``crf_sigma_xy``, ``crf_sigma_i``.
