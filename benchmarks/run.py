@@ -14,6 +14,10 @@ then gets its own results folder and the setting is named in the row. PA-Seg sta
 (``--trainer nnUNetTrainerPointSegSCM``) starts from the stage-1 runs of nnUNetTrainerPointSeg and
 nnUNetTrainerPointSegResEnc on the same protocol and schedule, which must have run first; its row
 counts the stage-1 iterations too.
+
+A finished training (``checkpoint_final.pth`` present) is not run again. ``--checkpoint
+checkpoint_final_ensemble.pth`` predicts with the dual-task trainers' ensemble of both outputs
+(written by the trainer; for runs trained before it existed, written here from their checkpoint).
 """
 
 from __future__ import annotations
@@ -123,7 +127,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--no-row", action="store_true", help="do not append to RESULTS.md")
     parser.add_argument("--env", nargs="*", default=[], metavar="NAME=VALUE", help="trainer settings")
+    parser.add_argument("--checkpoint", default="checkpoint_final.pth", help="checkpoint nnUNetv2_predict uses (-chk)")
     args = parser.parse_args(argv)
+    if any("=" not in item for item in args.env):
+        parser.error(f"--env takes NAME=VALUE items, got {args.env}")
     settings = dict(item.split("=", 1) for item in args.env)
 
     dataset, weak_id, _, _ = PROTOCOLS[args.protocol]
@@ -151,10 +158,22 @@ def main(argv: list[str] | None = None) -> None:
     total_iterations = epochs * iterations
     if args.trainer == "nnUNetTrainerPointSegSCM":
         total_iterations *= 2  # the trainer starts from both stage-1 runs beside its results folder (or says so)
-    peak = train(run_ws, weak_id, args.trainer, plans, epochs, iterations, device=device,
-                 log=logs / f"train_{run_name}.log", env=settings)
-    train_minutes = (time.time() - start) / 60
+    if (results / "checkpoint_final.pth").is_file():
+        print(f"reusing the finished training in {results}")
+        peak, train_minutes = float("nan"), float("nan")
+    else:
+        peak = train(run_ws, weak_id, args.trainer, plans, epochs, iterations, device=device,
+                     log=logs / f"train_{run_name}.log", env=settings)
+        train_minutes = (time.time() - start) / 60
     seconds_per_iteration = training_log_seconds_per_iteration(results, iterations)
+    if args.checkpoint != "checkpoint_final.pth":
+        run_name += f"__{args.checkpoint.removesuffix('.pth')}"
+        if args.checkpoint.endswith("_ensemble.pth") and not (results / args.checkpoint).is_file():
+            import nnunet_weak.trainers
+            from nnunet_weak.trainers.dual_task import write_ensemble_checkpoint
+
+            write_ensemble_checkpoint(results / args.checkpoint.replace("_ensemble.pth", ".pth"),
+                                      getattr(nnunet_weak.trainers, args.trainer))
 
     images = ws.root / f"test_images_{dense.name}"
     if not images.is_dir():
@@ -164,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
                 (images / f.name).symlink_to(f.resolve())
     predictions = ws.root / "predictions" / run_name
     predict(run_ws, weak_id, images, predictions, args.trainer, plans, device=device, tta=tta,
-            log=logs / f"predict_{run_name}.log")
+            log=logs / f"predict_{run_name}.log", checkpoint=args.checkpoint)
     scores = ws.root / "scores" / run_name
     subprocess.run([executable("nnunet-weak"), "evaluate", "-pred", str(predictions), "-ref", str(dense.folder),
                     "-o", str(scores)], check=True, stdout=subprocess.DEVNULL)
@@ -184,6 +203,8 @@ def format_row(args, sidecar: dict, summary: dict, total_iterations: int, second
     trainer = args.trainer + "".join(f" {item}" for item in args.env)
     if args.trainer == "nnUNetTrainerPointSegSCM":
         trainer += " (after stage 1)"
+    if args.checkpoint != "checkpoint_final.pth":
+        trainer += f" -chk {args.checkpoint}"
     return (f"| {time.strftime('%Y-%m-%d')} | {args.protocol} | {trainer} "
             f"| {args.schedule} ({total_iterations} it) "
             f"| {100 * t['annotated_fraction']:.1f} % vox, {t['labelled_cases']}/{t['cases']} cases labelled "

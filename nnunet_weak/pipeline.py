@@ -132,10 +132,10 @@ def train(ws: Workspace, dataset_id: int, trainer: str, plans: str, epochs: int,
 
 def predict(ws: Workspace, dataset_id: int, images: Path, output: Path, trainer: str, plans: str,
             device: str = "cpu", configuration: str = "3d_fullres", fold: str = "0", tta: bool = False,
-            log: Path | None = None) -> None:
+            log: Path | None = None, checkpoint: str = "checkpoint_final.pth") -> None:
     cmd = ["nnUNetv2_predict", "-i", str(images), "-o", str(output), "-d", str(dataset_id), "-c", configuration,
            "-f", fold, "-tr", trainer, "-p", plans, "-device", device, "-npp", "1", "-nps", "1",
-           "--disable_progress_bar"]
+           "-chk", checkpoint, "--disable_progress_bar"]
     if not tta:
         cmd.append("--disable_tta")
     run(cmd, ws.env(OMP_NUM_THREADS=1), log)

@@ -1,9 +1,16 @@
-"""Dual-task loss terms against hand computations, and the SDF head's two faces."""
+"""Dual-task loss terms against hand computations, the SDF head's two faces and the prediction ensembles."""
 
 import pytest
 import torch
 
-from nnunet_weak.losses import masked_l1_loss, masked_soft_dice_loss, mutual_consistency_loss, sdf_to_probability
+from nnunet_weak.losses import (
+    ensemble_log_probabilities,
+    masked_l1_loss,
+    masked_soft_dice_loss,
+    mutual_consistency_loss,
+    sdf_to_probability,
+)
+from nnunet_weak.networks.dual_task_ensemble import DualNetworkEnsemble, SDFHeadEnsemble
 from nnunet_weak.networks.sdf_head import SDFHeadUNet
 
 
@@ -45,3 +52,43 @@ def test_sdf_head_returns_segmentation_only_in_eval_mode():
     net.decoder.deep_supervision = False
     assert tuple(net(x).shape) == (2, 3, 8, 8, 8)
     assert any(k.startswith("sdf_head.") for k in net.state_dict())
+
+
+def _unet(outputs, deep_supervision):
+    from dynamic_network_architectures.architectures.unet import PlainConvUNet
+
+    torch.manual_seed(outputs)
+    return PlainConvUNet(1, 3, [4, 8, 16], torch.nn.Conv3d, 3, [1, 2, 2], 2, outputs, [2, 2], True,
+                         torch.nn.InstanceNorm3d, {"affine": True}, nonlin=torch.nn.LeakyReLU,
+                         deep_supervision=deep_supervision)
+
+
+def test_ensemble_averages_class_distributions_by_hand():
+    # one foreground class: segmentation says (0.8, 0.2); phi = 0 gives q = 0.5, phi = -1 gives q = 1
+    seg = torch.log(torch.tensor([0.8, 0.2])).view(1, 2, 1).expand(1, 2, 2)
+    phi = torch.tensor([0.0, -1.0]).view(1, 1, 2)
+    r = ensemble_log_probabilities(seg, phi, k=1500).exp()
+    assert torch.allclose(r[0, :, 0], torch.tensor([0.65, 0.35]))
+    assert torch.allclose(r[0, :, 1], torch.tensor([0.4, 0.6]))
+    # two foreground maps that both claim the voxel (q = 1 and 0.5): background 0, q renormalised to (0, 2/3, 1/3)
+    seg = torch.zeros(1, 3, 1)  # uniform thirds
+    phi = torch.tensor([-1.0, 0.0]).view(1, 2, 1)
+    r = ensemble_log_probabilities(seg, phi).exp()[0, :, 0]
+    assert torch.allclose(r, torch.tensor([1 / 6, 1 / 6 + 1 / 3, 1 / 6 + 1 / 6]), atol=1e-6)
+    assert torch.allclose(r.sum(), torch.tensor(1.0))
+
+
+def test_ensemble_networks_combine_both_outputs():
+    x = torch.randn(2, 1, 8, 8, 8)
+    segmentation, distance = _unet(3, False).eval(), _unet(2, False).eval()
+    dual = DualNetworkEnsemble(segmentation, distance, k=7.0).eval()
+    assert torch.allclose(dual(x), ensemble_log_probabilities(segmentation(x), torch.tanh(distance(x)), 7.0))
+    assert dual.state_dict()["sdf_k"].item() == 7.0  # travels with the weights
+
+    head = SDFHeadUNet(_unet(3, False), sdf_channels=2).eval()
+    single = SDFHeadEnsemble(head, k=7.0).eval()
+    head.train()
+    expected_seg, expected_sdf = head(x)
+    head.eval()
+    assert torch.allclose(single(x), ensemble_log_probabilities(expected_seg, torch.tanh(expected_sdf), 7.0))
+    assert not head.training and tuple(head(x).shape) == (2, 3, 8, 8, 8)  # still the segmentation alone

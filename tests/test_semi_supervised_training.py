@@ -64,7 +64,7 @@ def test_batches_are_half_unlabelled_and_validation_is_labelled_only(planned_sem
     assert trainer.batch_size == 2 * planned  # the plans' labelled batch plus as many unlabelled patches
 
 
-def test_dtml_trains_resumes_both_networks_and_predicts(planned_semi_sample, tmp_path, monkeypatch):
+def test_dtml_trains_resumes_both_networks_and_predicts_alone_or_as_ensemble(planned_semi_sample, tmp_path, monkeypatch):
     ws, dense, plans, _, test_cases = planned_semi_sample
     trainer = "nnUNetTrainerDTML"
     fold = fold_folder(ws, "Dataset993_SampleSemi", trainer, plans)
@@ -73,11 +73,24 @@ def test_dtml_trains_resumes_both_networks_and_predicts(planned_semi_sample, tmp
     checkpoint = assert_checkpoint_restores_everything(ws, 993, trainer, plans, fold / "checkpoint_latest.pth",
                                                        monkeypatch)
     assert set(checkpoint["extra_networks"]) == {"sdf"}
-    resume_validate_predict(ws, 993, trainer, plans, fold, [dense.image_files(c)[0] for c in test_cases],
-                            tmp_path / "pred")
+    images = [dense.image_files(c)[0] for c in test_cases]
+    resume_validate_predict(ws, 993, trainer, plans, fold, images, tmp_path / "pred")
+
+    # the ensemble checkpoint: both final networks, marked for the ensemble, predicted through the stock CLI
+    final = torch.load(fold / "checkpoint_final.pth", map_location="cpu", weights_only=False)
+    ensemble = torch.load(fold / "checkpoint_final_ensemble.pth", map_location="cpu", weights_only=False)
+    assert ensemble["trainer_name"] == "nnUNetTrainerDTMLEnsemble" and "optimizer_state" not in ensemble
+    weights = ensemble["network_weights"]
+    for key, tensor in final["network_weights"].items():
+        assert torch.equal(weights[f"segmentation.{key}"], tensor), key
+    for key, tensor in final["extra_networks"]["sdf"]["network_weights"].items():
+        assert torch.equal(weights[f"distance.{key}"], tensor), key
+    predict_cases(ws, 993, trainer, plans, images, tmp_path / "ensemble", checkpoint="checkpoint_final_ensemble.pth")
+    with pytest.raises(RuntimeError, match="-tr nnUNetTrainerDTML -chk checkpoint_final_ensemble.pth"):
+        make_trainer(ws, "nnUNetTrainerDTMLEnsemble", plans, monkeypatch)
 
 
-def test_sdf_dual_head_predicts_segmentation_only(planned_semi_sample, tmp_path):
+def test_sdf_dual_head_predicts_segmentation_or_ensemble(planned_semi_sample, tmp_path):
     import subprocess
 
     from training_helpers import train_cmd, train_env
@@ -89,7 +102,12 @@ def test_sdf_dual_head_predicts_segmentation_only(planned_semi_sample, tmp_path)
     fold = fold_folder(ws, "Dataset993_SampleSemi", trainer, plans)
     weights = torch.load(fold / "checkpoint_final.pth", map_location="cpu", weights_only=False)["network_weights"]
     assert any(k.startswith("sdf_head.") for k in weights) and any(k.startswith("unet.") for k in weights)
-    predict_cases(ws, 993, trainer, plans, [dense.image_files(c)[0] for c in test_cases], tmp_path / "pred")
+    images = [dense.image_files(c)[0] for c in test_cases]
+    predict_cases(ws, 993, trainer, plans, images, tmp_path / "pred")
+    ensemble = torch.load(fold / "checkpoint_final_ensemble.pth", map_location="cpu", weights_only=False)
+    assert ensemble["trainer_name"] == "nnUNetTrainerSDFDualHeadEnsemble"
+    assert set(ensemble["network_weights"]) == {f"network.{k}" for k in weights} | {"sdf_k"}
+    predict_cases(ws, 993, trainer, plans, images, tmp_path / "ensemble", checkpoint="checkpoint_final_ensemble.pth")
 
 
 def test_trainers_refuse_data_they_cannot_use(planned_semi_sample, monkeypatch):

@@ -93,14 +93,14 @@ def resume_validate_predict(ws: Workspace, dataset_id: int, trainer: str, plans:
 
 
 def predict_cases(ws: Workspace, dataset_id: int, trainer: str, plans: str, images: list[Path],
-                  output: Path) -> None:
+                  output: Path, checkpoint: str = "checkpoint_final.pth") -> None:
     folder = output.parent / f"{output.name}_images"
     folder.mkdir()
     for image in images:
         (folder / image.name).symlink_to(image)
     predict = subprocess.run([executable("nnUNetv2_predict"), "-i", str(folder), "-o", str(output),
                               "-d", str(dataset_id), "-c", "3d_fullres", "-f", "0", "-tr", trainer, "-p", plans,
-                              "-device", "cpu", "--disable_tta", "-npp", "1", "-nps", "1"],
+                              "-device", "cpu", "--disable_tta", "-npp", "1", "-nps", "1", "-chk", checkpoint],
                              env=ws.env(), capture_output=True, text=True)
     assert predict.returncode == 0, predict.stderr[-3000:]
     expected = sorted(i.name.replace("_0000", "") for i in images)

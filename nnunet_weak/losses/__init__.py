@@ -6,6 +6,7 @@ from nnunet_weak.losses.cross_teaching import (
     labelled_accuracy,
 )
 from nnunet_weak.losses.dual_task import (
+    ensemble_log_probabilities,
     masked_l1_loss,
     masked_soft_dice_loss,
     mutual_consistency_loss,
@@ -19,6 +20,7 @@ __all__ = [
     "confidence_threshold_labels",
     "consistent_label_fusion",
     "deep_supervision_weights",
+    "ensemble_log_probabilities",
     "labelled_accuracy",
     "masked_l1_loss",
     "masked_soft_dice_loss",

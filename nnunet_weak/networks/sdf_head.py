@@ -35,9 +35,14 @@ class SDFHeadUNet(nn.Module):
     def decoder(self):  # nnU-Net switches deep supervision through network.decoder
         return self.unet.decoder
 
-    def forward(self, x: torch.Tensor):
+    def both_heads(self, x: torch.Tensor):
+        """``(segmentation output(s), sdf logits)`` in either mode."""
         segmentation = self.unet(x)
         features, self._features = self._features, None  # do not keep activations alive
-        if not self.training:
-            return segmentation
         return segmentation, self.sdf_head(features)
+
+    def forward(self, x: torch.Tensor):
+        if self.training:
+            return self.both_heads(x)
+        segmentation, self._features = self.unet(x), None
+        return segmentation

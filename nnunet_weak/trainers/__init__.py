@@ -2,7 +2,12 @@
 
 from nnunet_weak.trainers.benchmark import nnUNetTrainerBenchmark
 from nnunet_weak.trainers.cross_teach import nnUNetTrainerCrossTeach, nnUNetTrainerCrossTeach_AllSlices
-from nnunet_weak.trainers.dual_task import nnUNetTrainerDTML, nnUNetTrainerSDFDualHead
+from nnunet_weak.trainers.dual_task import (
+    nnUNetTrainerDTML,
+    nnUNetTrainerDTMLEnsemble,
+    nnUNetTrainerSDFDualHead,
+    nnUNetTrainerSDFDualHeadEnsemble,
+)
 from nnunet_weak.trainers.point_seg import nnUNetTrainerPointSeg
 from nnunet_weak.trainers.point_seg_scm import nnUNetTrainerPointSegResEnc, nnUNetTrainerPointSegSCM
 
@@ -11,8 +16,10 @@ __all__ = [
     "nnUNetTrainerCrossTeach",
     "nnUNetTrainerCrossTeach_AllSlices",
     "nnUNetTrainerDTML",
+    "nnUNetTrainerDTMLEnsemble",
     "nnUNetTrainerPointSeg",
     "nnUNetTrainerPointSegResEnc",
     "nnUNetTrainerPointSegSCM",
     "nnUNetTrainerSDFDualHead",
+    "nnUNetTrainerSDFDualHeadEnsemble",
 ]

@@ -11,9 +11,18 @@ One distance map per foreground class makes it multi-class.
 
 Settings (class attributes; subclass to change): ``sdf_k`` 1500, ``consistency_weight`` 1.0,
 ``sdf_regression`` True, ``unlabelled_fraction`` 0.5 (share of unlabelled cases per batch).
+
+Prediction: ``nnUNetv2_predict -tr nnUNetTrainerDTML`` (or ``nnUNetTrainerSDFDualHead``) uses the
+segmentation output, as the paper does. Beside ``checkpoint_final.pth`` and ``checkpoint_best.pth``
+each trainer writes ``checkpoint_final_ensemble.pth`` / ``checkpoint_best_ensemble.pth``: the same
+weights marked for a network that averages both tasks' class probabilities (the distance maps
+through ``sigmoid(-k phi)``); ``nnUNetv2_predict ... -chk checkpoint_final_ensemble.pth`` predicts
+with that ensemble. Model selection (``checkpoint_best``) stays nnU-Net's, on the segmentation output.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -29,8 +38,9 @@ from nnunet_weak.losses import (
     sigmoid_rampup,
 )
 from nnunet_weak.networks import highest_resolution
+from nnunet_weak.networks.dual_task_ensemble import DualNetworkEnsemble, SDFHeadEnsemble
 from nnunet_weak.networks.sdf_head import SDFHeadUNet
-from nnunet_weak.trainers.multi_network import MultiNetworkMixin
+from nnunet_weak.trainers.multi_network import CHECKPOINT_KEY, FROZEN_KEY, MultiNetworkMixin
 from nnunet_weak.trainers.schedule import ScheduleFromEnvironment
 from nnunet_weak.trainers.semi_supervised import SemiSupervisedMixin
 
@@ -85,6 +95,33 @@ class DualTaskMixin(SemiSupervisedMixin, MultiNetworkMixin, ScheduleFromEnvironm
             f"weight {train_outputs[-1]['weight']:.3f}")
         super().on_train_epoch_end(train_outputs)
 
+    # the trainer name nnUNetv2_predict rebuilds the ensemble with (see the module docstring)
+    ensemble_trainer: str = ""
+
+    @staticmethod
+    def ensemble_weights(checkpoint: dict) -> dict:
+        """The ensemble network's state dict from a checkpoint this trainer wrote."""
+        raise NotImplementedError
+
+    def save_checkpoint(self, filename: str) -> None:
+        super().save_checkpoint(filename)
+        if self.local_rank == 0 and not self.disable_checkpointing and \
+                Path(filename).name in ("checkpoint_final.pth", "checkpoint_best.pth"):
+            write_ensemble_checkpoint(filename, type(self))
+
+
+def write_ensemble_checkpoint(filename: str | Path, trainer: type[DualTaskMixin]) -> Path:
+    """Write ``<name>_ensemble.pth`` beside a dual-task checkpoint: nnU-Net's checkpoint without the
+    training state, its weights those of the ensemble, marked with ``trainer.ensemble_trainer``."""
+    checkpoint = torch.load(filename, map_location="cpu", weights_only=False)
+    training_only = {"optimizer_state", "grad_scaler_state", CHECKPOINT_KEY, FROZEN_KEY}
+    ensemble = {key: value for key, value in checkpoint.items() if key not in training_only}
+    ensemble["network_weights"] = {**trainer.ensemble_weights(checkpoint), "sdf_k": torch.tensor(float(trainer.sdf_k))}
+    ensemble["trainer_name"] = trainer.ensemble_trainer
+    target = Path(str(filename).replace(".pth", "_ensemble.pth"))
+    torch.save(ensemble, target)
+    return target
+
 
 class nnUNetTrainerDTML(DualTaskMixin, nnUNetTrainer):
     """Two networks from nnU-Net's plans: the segmentation network (``self.network``, used for
@@ -103,6 +140,13 @@ class nnUNetTrainerDTML(DualTaskMixin, nnUNetTrainer):
     def _forward(self, data):
         return self.network(data), self.extra_networks["sdf"].network(data)
 
+    ensemble_trainer = "nnUNetTrainerDTMLEnsemble"
+
+    @staticmethod
+    def ensemble_weights(checkpoint: dict) -> dict:
+        return {**{f"segmentation.{k}": v for k, v in checkpoint["network_weights"].items()},
+                **{f"distance.{k}": v for k, v in checkpoint[CHECKPOINT_KEY]["sdf"]["network_weights"].items()}}
+
 
 class nnUNetTrainerSDFDualHead(DualTaskMixin, nnUNetTrainer):
     """One nnU-Net network with an added signed-distance head (dual-task single network, as DTC):
@@ -118,3 +162,43 @@ class nnUNetTrainerSDFDualHead(DualTaskMixin, nnUNetTrainer):
 
     def _forward(self, data):
         return self.network(data)
+
+    ensemble_trainer = "nnUNetTrainerSDFDualHeadEnsemble"
+
+    @staticmethod
+    def ensemble_weights(checkpoint: dict) -> dict:
+        return {f"network.{k}": v for k, v in checkpoint["network_weights"].items()}
+
+
+class _EnsembleForPrediction(nnUNetTrainer):
+    """Named in ``checkpoint_*_ensemble.pth`` so that nnUNetv2_predict rebuilds the ensemble; not for training."""
+
+    trained_by = ""
+
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError(
+            f"{type(self).__name__} only rebuilds the prediction ensemble of {self.trained_by}'s checkpoints. Train "
+            f"with -tr {self.trained_by}, then predict with nnUNetv2_predict ... -tr {self.trained_by} "
+            "-chk checkpoint_final_ensemble.pth")
+
+
+class nnUNetTrainerDTMLEnsemble(_EnsembleForPrediction):
+    trained_by = "nnUNetTrainerDTML"
+
+    @staticmethod
+    def build_network_architecture(plans_manager, configuration_manager, num_input_channels: int,
+                                   num_output_channels: int, enable_deep_supervision: bool = True):
+        def plain(outputs):
+            return nnUNetTrainer.build_network_architecture(plans_manager, configuration_manager, num_input_channels,
+                                                            outputs, enable_deep_supervision=False)
+        return DualNetworkEnsemble(plain(num_output_channels), plain(num_output_channels - 1))
+
+
+class nnUNetTrainerSDFDualHeadEnsemble(_EnsembleForPrediction):
+    trained_by = "nnUNetTrainerSDFDualHead"
+
+    @staticmethod
+    def build_network_architecture(plans_manager, configuration_manager, num_input_channels: int,
+                                   num_output_channels: int, enable_deep_supervision: bool = True):
+        return SDFHeadEnsemble(nnUNetTrainerSDFDualHead.build_network_architecture(
+            plans_manager, configuration_manager, num_input_channels, num_output_channels, False))
