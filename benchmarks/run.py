@@ -66,6 +66,8 @@ PROTOCOLS = {
     "hippo-semi-4-labelled-only": ("hippocampus", 115, "HippoSemi4LabelledOnly", ["labelled-only-of", "114"]),
     "hippo-points": ("hippocampus", 116, "HippoPoints", ["points"]),
     "hippo-points-expanded": ("hippocampus", 118, "HippoPointsExpanded", ["expand-of", "116"]),
+    "hippo-points-expanded-outside": ("hippocampus", 119, "HippoPointsExpandedOutside",
+                                      ["expand-of", "116", "--outside-seeds"]),
 }
 
 # schedule: epochs, iterations per epoch, plans, device, test-time mirroring
@@ -102,7 +104,7 @@ def ensure_weak(ws: Workspace, protocol: str, dense: RawDataset, test: list[str]
         other = next(p for p, v in PROTOCOLS.items() if v[1] == int(args[1]))
         clicks = ensure_weak(ws, other, dense, test)
         subprocess.run([executable("nnunet-weak"), "expand-points", "-i", str(clicks.folder), "-o", str(folder),
-                        "-np", "2"], check=True, env=ws.env())
+                        "-np", "2", *args[2:]], check=True, env=ws.env())
         return RawDataset(folder)
     if args[0] == "labelled-only-of":
         other = next(p for p, v in PROTOCOLS.items() if v[1] == int(args[1]))

@@ -147,8 +147,8 @@ def cmd_expand_points(args) -> None:
 
     source = RawDataset(_dataset_folder(args.i))
     parameters = {"points_dataset": str(source.folder.resolve()), "threshold": args.threshold, "lambda": args.lam,
-                  "iterations": args.iterations}
-    annotate = expanded_points_annotator(source, args.threshold, args.lam, args.iterations)
+                  "iterations": args.iterations, "outside_seeds": args.outside_seeds}
+    annotate = expanded_points_annotator(source, args.threshold, args.lam, args.iterations, args.outside_seeds)
     sidecar = build_weak_dataset(source, _output_folder(args.o), "points_expanded", annotate, parameters, None,
                                  overwrite=args.overwrite, processes=args.np)
     t = sidecar["totals"]
@@ -249,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "largest geodesic distance (PA-Seg: 0.2)")
     p.add_argument("--lam", type=float, default=0.5, help="lambda: 0 Euclidean, 1 intensity-weighted (0.5)")
     p.add_argument("--iterations", type=int, default=4, help="rounds of the six distance sweeps (4)")
+    p.add_argument("--outside-seeds", action="store_true", help="a voxel joins an object only if geodesically "
+                   "closer to its inside click than to its outside clicks (not in PA-Seg; fewer wrong labels)")
     p.add_argument("-np", type=int, default=1, help="cases processed in parallel (1)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
 

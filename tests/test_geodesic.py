@@ -74,6 +74,13 @@ def test_expansion_of_real_clicks_is_mostly_right_and_bounded(sample_readonly):
         assert 0 < (tight == cls).sum() < (labels == cls).sum()
     claimed = (tight == 1) | (tight == 2)
     assert (tight[claimed] == dense[claimed]).mean() > 0.75
+    # the outside clicks as competing seeds: only ever fewer foreground claims, and more of them right
+    # (measured on this case: 46 % -> 70 % of the claimed voxels right, on all 8 sample cases it rises)
+    competed = expand_clicks(image, clicks, ignore_label=3, spacing=geometry.spacing_zyx, outside_seeds=True)
+    before = (labels == 1) | (labels == 2)
+    after = (competed == 1) | (competed == 2)
+    assert after.sum() > 0 and not (after & ~before).any()
+    assert (competed[after] == dense[after]).mean() > (labels[before] == dense[before]).mean() + 0.1
 
 
 def test_expansion_needs_bounding_clicks():

@@ -6,6 +6,12 @@ distance in the box become the object's class; voxels outside every object's box
 background; everything else stays ``ignore``. Several classes: where two objects claim a voxel,
 the smaller relative distance (distance / the box's largest distance) wins; an exact tie stays
 ``ignore``. Clicked voxels keep the label recorded under the click.
+
+``outside_seeds`` (off by default, PA-Seg does not do it) also uses what the outside clicks say:
+those voxels are known not to belong to the object, so a voxel joins the object only if it is
+geodesically closer to the inside click(s) than to the object's outside clicks. On the
+hippocampus training cases it cut the background wrongly claimed as foreground (see
+benchmarks/RESULTS.md); it costs a second distance computation per object.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from nnunet_weak.annotations.points import Click
 
 def expand_clicks(image: np.ndarray, clicks: Sequence[Click], ignore_label: int,
                   spacing: Sequence[float] = (1.0, 1.0, 1.0), threshold: float = 0.2, lam: float = 0.5,
-                  iterations: int = 4) -> np.ndarray:
+                  iterations: int = 4, outside_seeds: bool = False) -> np.ndarray:
     """Partial label map (z, y, x) of ``image``'s shape from ``clicks``; see the module docstring."""
     if not 0 < threshold < 1:
         raise ValueError(f"threshold must be in (0, 1), got {threshold}")
@@ -42,12 +48,12 @@ def expand_clicks(image: np.ndarray, clicks: Sequence[Click], ignore_label: int,
         low, high = points.min(axis=0), points.max(axis=0) + 1
         box = tuple(slice(a, b) for a, b in zip(low, high, strict=True))
         inside_any_box[box] = True
-        seeds = np.zeros(tuple(high - low), bool)
-        for c in inside:
-            seeds[tuple(np.subtract(c.index, low))] = True
-        distance = geodesic_distance(image[box], seeds, spacing, lam, iterations)
+        distance = geodesic_distance(image[box], _seed_mask(inside, low, high), spacing, lam, iterations)
         relative = distance / max(float(distance.max()), 1e-12)
         claim = relative < threshold
+        if outside_seeds:
+            outside = [c for c in members if c.role != "inside"]
+            claim &= distance < geodesic_distance(image[box], _seed_mask(outside, low, high), spacing, lam, iterations)
         region_best, region_tie, region_labels = best[box], tie[box], labels[box]
         better = claim & (relative < region_best)
         same = claim & (relative == region_best) & (region_labels != inside[0].object_class)
@@ -60,3 +66,10 @@ def expand_clicks(image: np.ndarray, clicks: Sequence[Click], ignore_label: int,
     for click in clicks:
         labels[click.index] = click.label
     return labels
+
+
+def _seed_mask(clicks: Sequence[Click], low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    seeds = np.zeros(tuple(high - low), bool)
+    for c in clicks:
+        seeds[tuple(np.subtract(c.index, low))] = True
+    return seeds
