@@ -62,6 +62,9 @@ def test_batches_are_half_unlabelled_and_validation_is_labelled_only(planned_sem
     monkeypatch.setenv("nnUNet_weak_unlabelled_on_top", "1")
     trainer._set_batch_size_and_oversample()
     assert trainer.batch_size == 2 * planned  # the plans' labelled batch plus as many unlabelled patches
+    trainer.unlabelled_fraction = 1.0
+    with pytest.raises(ValueError, match=r"unlabelled_fraction must be in \[0, 1\)"):
+        trainer._set_batch_size_and_oversample()
 
 
 def test_dtml_trains_resumes_both_networks_and_predicts_alone_or_as_ensemble(planned_semi_sample, tmp_path, monkeypatch):

@@ -92,6 +92,9 @@ class SemiSupervisedMixin:
         return self.loss(pick(output), pick(target))
 
     def _set_batch_size_and_oversample(self):
+        if not 0 <= self.unlabelled_fraction < 1:
+            raise ValueError(f"{type(self).__name__}.unlabelled_fraction must be in [0, 1) (every batch needs labelled "
+                             f"patches), got {self.unlabelled_fraction}")
         super()._set_batch_size_and_oversample()
         on_top = os.environ.get("nnUNet_weak_unlabelled_on_top", str(int(self.unlabelled_on_top))) == "1"
         if on_top and len(self.labelled_cases()) < len(self._all_cases()):
