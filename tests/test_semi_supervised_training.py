@@ -67,7 +67,8 @@ def test_batches_are_half_unlabelled_and_validation_is_labelled_only(planned_sem
         trainer._set_batch_size_and_oversample()
 
 
-def test_dtml_trains_resumes_both_networks_and_predicts_alone_or_as_ensemble(planned_semi_sample, tmp_path, monkeypatch):
+def test_dtml_trains_resumes_both_networks_and_predicts_alone_or_as_ensemble(planned_semi_sample, tmp_path,
+                                                                              monkeypatch):
     ws, dense, plans, _, test_cases = planned_semi_sample
     trainer = "nnUNetTrainerDTML"
     fold = fold_folder(ws, "Dataset993_SampleSemi", trainer, plans)
