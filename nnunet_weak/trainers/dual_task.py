@@ -118,7 +118,7 @@ def write_ensemble_checkpoint(filename: str | Path, trainer: type[DualTaskMixin]
     ensemble = {key: value for key, value in checkpoint.items() if key not in training_only}
     ensemble["network_weights"] = {**trainer.ensemble_weights(checkpoint), "sdf_k": torch.tensor(float(trainer.sdf_k))}
     ensemble["trainer_name"] = trainer.ensemble_trainer
-    target = Path(str(filename).replace(".pth", "_ensemble.pth"))
+    target = Path(filename).with_name(f"{Path(filename).stem}_ensemble.pth")
     torch.save(ensemble, target)
     return target
 
