@@ -10,8 +10,9 @@ the smaller relative distance (distance / the box's largest distance) wins; an e
 ``outside_seeds`` (off by default, PA-Seg does not do it) also uses what the outside clicks say:
 those voxels are known not to belong to the object, so a voxel joins the object only if it is
 geodesically closer to the inside click(s) than to the object's outside clicks. On the
-hippocampus training cases it cut the background wrongly claimed as foreground (see
-benchmarks/RESULTS.md); it costs a second distance computation per object.
+hippocampus training cases it halved the background wrongly claimed as foreground, but the
+networks trained on it scored no better (benchmarks/RESULTS.md); it costs a second distance
+computation per object.
 """
 
 from __future__ import annotations
