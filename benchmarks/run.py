@@ -64,6 +64,8 @@ PROTOCOLS = {
     "hippo-semi-10pct-labelled-only": ("hippocampus", 113, "HippoSemi10LabelledOnly", ["labelled-only-of", "112"]),
     "hippo-semi-4": ("hippocampus", 114, "HippoSemi4", ["semi", "--labelled", "4"]),
     "hippo-semi-4-labelled-only": ("hippocampus", 115, "HippoSemi4LabelledOnly", ["labelled-only-of", "114"]),
+    "hippo-semi-2": ("hippocampus", 120, "HippoSemi2", ["semi", "--labelled", "2"]),
+    "hippo-semi-2-labelled-only": ("hippocampus", 121, "HippoSemi2LabelledOnly", ["labelled-only-of", "120"]),
     "hippo-points": ("hippocampus", 116, "HippoPoints", ["points"]),
     "hippo-points-expanded": ("hippocampus", 118, "HippoPointsExpanded", ["expand-of", "116"]),
     "hippo-points-expanded-outside": ("hippocampus", 119, "HippoPointsExpandedOutside",

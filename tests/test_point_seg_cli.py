@@ -25,14 +25,17 @@ def stage_one(ws, plans, trainer, epochs=2):
         out = subprocess.run(train_cmd(995, trainer, plans), env=train_env(ws, epochs), capture_output=True, text=True)
         assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
         assert "PointSeg: CRF" in out.stdout
+        rejected = [float(line.rsplit(" ", 1)[1]) for line in out.stdout.splitlines()
+                    if "foreground labels rejected" in line]
+        assert len(rejected) == epochs and rejected[0] == 0.0  # none before half-way (reject_from)
     return fold / "checkpoint_final.pth"
 
 
-def test_point_seg_trains_with_crf_and_variance_and_predicts(planned_points_sample, tmp_path):
+@pytest.mark.parametrize("trainer", ["nnUNetTrainerPointSeg", "nnUNetTrainerPointSegSelfCorrect"])
+def test_point_seg_trains_with_crf_and_variance_and_predicts(planned_points_sample, tmp_path, trainer):
     ws, dense, plans, test_cases = planned_points_sample
-    assert stage_one(ws, plans, "nnUNetTrainerPointSeg").is_file()
-    predict_cases(ws, 995, "nnUNetTrainerPointSeg", plans, [dense.image_files(c)[0] for c in test_cases],
-                  tmp_path / "pred")
+    assert stage_one(ws, plans, trainer).is_file()
+    predict_cases(ws, 995, trainer, plans, [dense.image_files(c)[0] for c in test_cases], tmp_path / "pred")
 
 
 def test_scm_starts_from_both_stage_one_networks_and_resumes_exactly(planned_points_sample, tmp_path, monkeypatch):

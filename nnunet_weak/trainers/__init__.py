@@ -8,7 +8,7 @@ from nnunet_weak.trainers.dual_task import (
     nnUNetTrainerSDFDualHead,
     nnUNetTrainerSDFDualHeadEnsemble,
 )
-from nnunet_weak.trainers.point_seg import nnUNetTrainerPointSeg
+from nnunet_weak.trainers.point_seg import nnUNetTrainerPointSeg, nnUNetTrainerPointSegSelfCorrect
 from nnunet_weak.trainers.point_seg_scm import nnUNetTrainerPointSegResEnc, nnUNetTrainerPointSegSCM
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "nnUNetTrainerPointSeg",
     "nnUNetTrainerPointSegResEnc",
     "nnUNetTrainerPointSegSCM",
+    "nnUNetTrainerPointSegSelfCorrect",
     "nnUNetTrainerSDFDualHead",
     "nnUNetTrainerSDFDualHeadEnsemble",
 ]

@@ -20,7 +20,16 @@ labels (validation pseudo Dice at most 0.34 / 0.00 in the first 400 iterations, 
 0.89 / 0.78 for the stock trainer).
 
 Settings (class attributes): ``crf_weight``, ``variance_weight``, ``rampup_fraction``,
-``crf_window``, ``crf_sigma_xy``, ``crf_sigma_i``.
+``crf_window``, ``crf_sigma_xy``, ``crf_sigma_i``; ``reject_threshold`` and ``reject_from``
+(off in PA-Seg's trainer, on in ``nnUNetTrainerPointSegSelfCorrect``).
+
+``nnUNetTrainerPointSegSelfCorrect`` (not in PA-Seg) trusts the expanded foreground less than
+the background the outside clicks fix: from ``reject_from`` of the run on, a voxel labelled
+foreground that the network gives a background probability of at least ``reject_threshold``
+is left out of the supervised loss for that step (:func:`nnunet_weak.losses.label_noise.reject_foreground`,
+at every deep-supervision scale). The geodesic expansion's errors are background claimed as
+foreground, so only that direction is corrected; before ``reject_from`` the labels are taken as
+they are, so a network that has not yet learnt the foreground cannot reject it.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
 from nnunet_weak.losses import sigmoid_rampup
 from nnunet_weak.losses.crf import MultiViewGatedCRFLoss, variance_loss
+from nnunet_weak.losses.label_noise import reject_foreground
 from nnunet_weak.networks import highest_resolution
 from nnunet_weak.trainers.multi_network import MultiNetworkMixin
 from nnunet_weak.trainers.schedule import ScheduleFromEnvironment
@@ -52,6 +62,8 @@ class nnUNetTrainerPointSeg(MultiNetworkMixin, ScheduleFromEnvironment, nnUNetTr
     crf_window = 11
     crf_sigma_xy = 6.0
     crf_sigma_i = 0.1
+    reject_threshold: float | None = None
+    reject_from = 0.5
 
     def initialize(self):
         super().initialize()
@@ -64,6 +76,7 @@ class nnUNetTrainerPointSeg(MultiNetworkMixin, ScheduleFromEnvironment, nnUNetTr
         self.zero_grad()
         with self.autocast():
             output = self.network(data)
+            target, rejected = self.reject_noisy_foreground(output, target)
             loss = self.loss(output, target)
             probs = highest_resolution(output).float().softmax(1)
             image = unit_range(data)
@@ -73,10 +86,33 @@ class nnUNetTrainerPointSeg(MultiNetworkMixin, ScheduleFromEnvironment, nnUNetTr
         self.backward_and_step(loss)
         self.iterations_this_epoch += 1
         return {"loss": loss.detach().cpu().numpy(), "crf": crf.item(), "variance": variance.item(),
-                "weight": weight}
+                "weight": weight, "rejected": rejected}
+
+    def reject_noisy_foreground(self, output, target):
+        """(target with confidently rejected foreground set to ignore, share of foreground labels dropped)."""
+        if self.reject_threshold is None or self.training_progress() < self.reject_from:
+            return target, 0.0
+        ignore = self.label_manager.ignore_label
+        full = highest_resolution(target)
+        foreground = int(((full > 0) & (full != ignore)).sum())
+        if isinstance(output, (list, tuple)):
+            pairs = [reject_foreground(t, o, ignore, self.reject_threshold)
+                     for t, o in zip(target, output, strict=True)]
+            target, dropped = [p[0] for p in pairs], pairs[0][1]
+        else:
+            target, dropped = reject_foreground(target, output, ignore, self.reject_threshold)
+        return target, dropped / max(foreground, 1)
 
     def on_train_epoch_end(self, train_outputs: list[dict]):
         self.print_to_log_file(
             f"PointSeg: CRF {np.mean([o['crf'] for o in train_outputs]):.4f}, variance "
-            f"{np.mean([o['variance'] for o in train_outputs]):.4f}, weight {train_outputs[-1]['weight']:.3f}")
+            f"{np.mean([o['variance'] for o in train_outputs]):.4f}, weight {train_outputs[-1]['weight']:.3f}, "
+            f"foreground labels rejected {np.mean([o['rejected'] for o in train_outputs]):.3f}")
         super().on_train_epoch_end(train_outputs)
+
+
+class nnUNetTrainerPointSegSelfCorrect(nnUNetTrainerPointSeg):
+    """Stage 1 that drops expanded foreground labels the network confidently calls background
+    (from half-way through the run; not in PA-Seg)."""
+
+    reject_threshold = 0.5
