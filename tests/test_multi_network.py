@@ -58,3 +58,60 @@ def test_an_overflow_skips_the_step_of_every_network_and_lowers_the_scale():
     assert all(torch.equal(a, b) for a, b in zip(before, _parameters(host), strict=True))
     assert [o.state_dict()["state"] for _, o in host.all_optimized()] == momentum_before == [{}, {}]
     assert scaler.get_scale() < 2.0 ** 12
+
+
+def _ddp_worker(rank: int, world_size: int, port: int, folder: str, steps: int) -> None:
+    """One DDP process on the CPU (gloo): its own half of the batch, both networks stepped."""
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world_size)
+    torch.manual_seed(0)
+    network, extra = nn.Linear(4, 3), nn.Linear(4, 3)
+    host = Host.__new__(Host)
+    host.device, host.is_ddp, host.local_rank = torch.device("cpu"), True, rank
+    host.initial_lr, host.weight_decay, host.num_epochs, host.grad_scaler = 0.01, 3e-5, 10, None
+    host.network = DistributedDataParallel(network)  # as nnU-Net wraps its own network
+    host.optimizer = torch.optim.SGD(host.network.parameters(), 0.01, weight_decay=3e-5, momentum=0.99, nesterov=True)
+    host.add_network("extra", extra)
+    assert isinstance(host.extra_networks["extra"].network, DistributedDataParallel)
+    x = _ddp_batch()[rank::world_size]
+    for _ in range(steps):
+        host.zero_grad()
+        host.backward_and_step(_single_forward_loss(host, x))
+    torch.save(_parameters(host), f"{folder}/rank{rank}.pt")
+    dist.destroy_process_group()
+
+
+def _ddp_batch() -> torch.Tensor:
+    return torch.linspace(-2, 3, 8 * 4).reshape(8, 4) ** 3
+
+
+def _single_forward_loss(host, x):
+    """One forward per network and step (what DDP expects)."""
+    out, other = host.network(x), host.extra_networks["extra"].network(x)
+    return ((out - other) ** 2).mean() + out.mean()
+
+
+def test_ddp_wraps_every_network_and_averages_their_gradients(tmp_path):
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_ddp_worker, args=(2, port, str(tmp_path), 3), nprocs=2, join=True)
+    ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in range(2)]
+    # one process on the whole batch takes the same steps: DDP averaged both networks' gradients
+    reference = _pair(None)
+    x = _ddp_batch()
+    start = _parameters(reference)
+    for _ in range(3):
+        reference.zero_grad()
+        reference.backward_and_step(_single_forward_loss(reference, x))
+    expected = _parameters(reference)
+    assert all(not torch.equal(a, b) for a, b in zip(start, expected, strict=True))
+    for a, b, c in zip(ranks[0], ranks[1], expected, strict=True):
+        assert torch.equal(a, b)
+        assert torch.allclose(a, c, atol=1e-6)

@@ -68,8 +68,9 @@ class MultiNetworkMixin:
 
     def add_network(self, name: str, network: nn.Module) -> ExtraNetwork:
         network = network.to(self.device)
-        if self.is_ddp:
-            network = DDP(nn.SyncBatchNorm.convert_sync_batchnorm(network), device_ids=[self.local_rank])
+        if self.is_ddp:  # device_ids as nnU-Net gives its own network; none for CPU (gloo) processes
+            network = DDP(nn.SyncBatchNorm.convert_sync_batchnorm(network),
+                          device_ids=[self.local_rank] if self.device.type == "cuda" else None)
         # the same optimiser and schedule nnU-Net's configure_optimizers gives self.network
         optimizer = torch.optim.SGD(network.parameters(), self.initial_lr, weight_decay=self.weight_decay,
                                     momentum=0.99, nesterov=True)
