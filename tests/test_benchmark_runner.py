@@ -1,14 +1,16 @@
-"""benchmarks/run.py refuses malformed settings before it touches any data."""
+"""benchmarks/run.py refuses malformed settings before it touches any data; benchmarks/paired.py
+compares two scored runs case by case."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
 
 
-def _runner():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
-    spec = importlib.util.spec_from_file_location("benchmark_run", path)
+def _runner(name: str = "run"):
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -20,3 +22,32 @@ def test_env_items_without_a_value_are_refused(tmp_path, capsys):
     assert exit_info.value.code == 2
     assert "--env takes NAME=VALUE items, got ['nnUNet_weak_unlabelled_on_top']" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def _summary(folder: Path, dice: dict[str, tuple[float, float]]) -> Path:
+    folder.mkdir()
+    per_case = {case: {"anterior": {"dice": a}, "posterior": {"dice": p}} for case, (a, p) in dice.items()}
+    (folder / "summary.json").write_text(json.dumps({"per_case": per_case}))
+    return folder
+
+
+def test_paired_comparison_by_hand(tmp_path, capsys):
+    paired = _runner("paired")
+    a = _summary(tmp_path / "a", {"c1": (0.8, 0.6), "c2": (0.9, 0.9), "c3": (0.5, 0.7), "c4": (0.6, 0.6)})
+    b = _summary(tmp_path / "b", {"c1": (0.6, 0.6), "c2": (0.8, 0.8), "c3": (0.6, 0.6), "c4": (0.5, 0.5)})
+    result = paired.compare(paired.case_dice(a), paired.case_dice(b))
+    # per-case differences 0.1, 0.1, 0.0, 0.1: mean 0.075, sample sd 0.05, SE 0.05 / 2
+    assert result["difference"] == pytest.approx(0.075)
+    assert result["standard_error"] == pytest.approx(0.025)
+    assert (result["a_better"], result["cases"]) == (3, 4)
+    assert result["mean_a"] == pytest.approx(0.7) and result["mean_b"] == pytest.approx(0.625)
+    paired.main([str(a), str(b)])
+    assert "A better on 3 of 4 cases" in capsys.readouterr().out
+
+
+def test_paired_comparison_refuses_runs_on_different_cases(tmp_path):
+    paired = _runner("paired")
+    a = _summary(tmp_path / "a", {"c1": (0.8, 0.6), "c2": (0.9, 0.9)})
+    b = _summary(tmp_path / "b", {"c1": (0.6, 0.6), "c3": (0.8, 0.8)})
+    with pytest.raises(SystemExit, match=r"different cases: only in A \['c2'\], only in B \['c3'\]"):
+        paired.main([str(a), str(b)])
