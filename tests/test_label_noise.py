@@ -37,6 +37,19 @@ def test_a_stricter_threshold_drops_less_and_nothing_is_dropped_for_a_confident_
     assert same is labels and dropped == 0
 
 
+def test_at_most_max_share_of_each_class_is_dropped_the_most_confident_background_first():
+    # class 1: 4 voxels all called background (p_bg 0.6, 0.9, 0.7, 0.8); class 2: 2 voxels (0.95, 0.55)
+    labels = torch.tensor([[1, 1, 1, 1, 2, 2, 0]])
+    p_background = torch.tensor([[0.6, 0.9, 0.7, 0.8, 0.95, 0.55, 0.9]])
+    cleaned, dropped = reject_foreground(labels, logits_for(p_background), IGNORE, max_share=0.5)
+    # class 1: 2 of 4 may go (0.9 and 0.8); class 2: 1 of 2 (0.95)
+    assert cleaned.tolist() == [[1, IGNORE, 1, IGNORE, IGNORE, 2, 0]] and dropped == 3
+    cleaned, dropped = reject_foreground(labels, logits_for(p_background), IGNORE, max_share=0.3)
+    assert cleaned.tolist() == [[1, IGNORE, 1, 1, 2, 2, 0]] and dropped == 1  # 1 of 4; none of 2
+    same, dropped = reject_foreground(labels, logits_for(p_background), IGNORE, max_share=0.0)
+    assert same is labels and dropped == 0
+
+
 def test_gradient_does_not_flow_through_the_rejection():
     logits = logits_for(torch.tensor([[0.9, 0.1]])).requires_grad_()
     cleaned, _ = reject_foreground(torch.tensor([[1, 1]]), logits, IGNORE)
@@ -47,26 +60,33 @@ def test_bad_arguments_are_refused():
     logits = logits_for(torch.full((1, 4), 0.5))
     with pytest.raises(ValueError, match="threshold"):
         reject_foreground(torch.zeros(1, 4), logits, IGNORE, threshold=0.0)
+    with pytest.raises(ValueError, match="max_share"):
+        reject_foreground(torch.zeros(1, 4), logits, IGNORE, max_share=1.5)
     with pytest.raises(ValueError, match="does not match"):
         reject_foreground(torch.zeros(1, 5), logits, IGNORE)
 
 
-def test_trainer_rejects_at_every_deep_supervision_scale_and_only_from_reject_from():
+def test_trainer_rejects_at_every_deep_supervision_scale_with_a_ramped_cap():
     from types import SimpleNamespace
 
     from nnunet_weak.trainers.point_seg import nnUNetTrainerPointSegSelfCorrect
 
-    trainer = SimpleNamespace(reject_threshold=0.5, reject_from=0.5, progress=0.4,
-                              label_manager=SimpleNamespace(ignore_label=IGNORE))
+    trainer = SimpleNamespace(reject_threshold=0.5, reject_max_share=0.5, reject_from=0.2, reject_ramp=0.4,
+                              progress=0.1, label_manager=SimpleNamespace(ignore_label=IGNORE))
     trainer.training_progress = lambda: trainer.progress
-    full = torch.tensor([[[1, 1], [2, 0]]])[:, None].float()  # (B, 1, 2, 2)
-    half = torch.tensor([[[1]]])[:, None].float()  # (B, 1, 1, 1)
-    output = [logits_for(torch.tensor([[[0.9, 0.1], [0.8, 0.9]]])), logits_for(torch.tensor([[[0.7]]]))]
+    full = torch.tensor([[[1, 1, 1, 1], [2, 2, 0, 0]]])[:, None].float()  # (B, 1, 2, 4)
+    half = torch.tensor([[[1, 1]]])[:, None].float()  # (B, 1, 1, 2)
+    output = [logits_for(torch.tensor([[[0.9, 0.8, 0.7, 0.1], [0.9, 0.6, 0.9, 0.9]]])),
+              logits_for(torch.tensor([[[0.7, 0.9]]]))]
     reject = nnUNetTrainerPointSegSelfCorrect.reject_noisy_foreground
     target, share = reject(trainer, output, [full, half])
     assert share == 0.0 and target[0] is full  # before reject_from the labels are taken as they are
-    trainer.progress = 0.5
+    trainer.progress = 0.4  # half-way up the ramp: at most 0.25 of each class
     target, share = reject(trainer, output, [full, half])
-    assert target[0][:, 0].long().tolist() == [[[IGNORE, 1], [IGNORE, 0]]]
-    assert target[1][:, 0].long().tolist() == [[[IGNORE]]]
-    assert share == pytest.approx(2 / 3)  # of the full-resolution foreground labels
+    assert target[0][:, 0].long().tolist() == [[[IGNORE, 1, 1, 1], [2, 2, 0, 0]]]
+    assert share == pytest.approx(1 / 6)  # of the full-resolution foreground labels
+    trainer.progress = 0.9  # the full cap, 0.5
+    target, share = reject(trainer, output, [full, half])
+    assert target[0][:, 0].long().tolist() == [[[IGNORE, IGNORE, 1, 1], [IGNORE, 2, 0, 0]]]
+    assert target[1][:, 0].long().tolist() == [[[1, IGNORE]]]
+    assert share == pytest.approx(3 / 6)

@@ -20,16 +20,18 @@ labels (validation pseudo Dice at most 0.34 / 0.00 in the first 400 iterations, 
 0.89 / 0.78 for the stock trainer).
 
 Settings (class attributes): ``crf_weight``, ``variance_weight``, ``rampup_fraction``,
-``crf_window``, ``crf_sigma_xy``, ``crf_sigma_i``; ``reject_threshold`` and ``reject_from``
-(off in PA-Seg's trainer, on in ``nnUNetTrainerPointSegSelfCorrect``).
+``crf_window``, ``crf_sigma_xy``, ``crf_sigma_i``; ``reject_threshold``, ``reject_max_share``,
+``reject_from`` and ``reject_ramp`` (off in PA-Seg's trainer, on in ``nnUNetTrainerPointSegSelfCorrect``).
 
 ``nnUNetTrainerPointSegSelfCorrect`` (not in PA-Seg) trusts the expanded foreground less than
-the background the outside clicks fix: from ``reject_from`` of the run on, a voxel labelled
-foreground that the network gives a background probability of at least ``reject_threshold``
-is left out of the supervised loss for that step (:func:`nnunet_weak.losses.label_noise.reject_foreground`,
-at every deep-supervision scale). The geodesic expansion's errors are background claimed as
-foreground, so only that direction is corrected; before ``reject_from`` the labels are taken as
-they are, so a network that has not yet learnt the foreground cannot reject it.
+the background the outside clicks fix. Per step and foreground class, voxels labelled with the
+class that the network gives a background probability of at least ``reject_threshold`` are left
+out of the supervised loss, at most ``reject_max_share`` of the class's labelled voxels (those
+most confidently background), a share ramped linearly from 0 at ``reject_from`` of the run to
+its maximum ``reject_ramp`` later, at every deep-supervision scale
+(:func:`nnunet_weak.losses.label_noise.reject_foreground`: co-teaching's small-loss selection
+and forget rate, in the one direction in which the geodesic expansion is wrong). Without the
+cap, a class the network has not learnt yet loses its labels and is never learnt.
 """
 
 from __future__ import annotations
@@ -63,7 +65,9 @@ class nnUNetTrainerPointSeg(MultiNetworkMixin, ScheduleFromEnvironment, nnUNetTr
     crf_sigma_xy = 6.0
     crf_sigma_i = 0.1
     reject_threshold: float | None = None
-    reject_from = 0.5
+    reject_max_share = 0.3
+    reject_from = 0.1
+    reject_ramp = 0.3
 
     def initialize(self):
         super().initialize()
@@ -90,17 +94,19 @@ class nnUNetTrainerPointSeg(MultiNetworkMixin, ScheduleFromEnvironment, nnUNetTr
 
     def reject_noisy_foreground(self, output, target):
         """(target with confidently rejected foreground set to ignore, share of foreground labels dropped)."""
-        if self.reject_threshold is None or self.training_progress() < self.reject_from:
+        progress = self.training_progress()
+        if self.reject_threshold is None or progress < self.reject_from:
             return target, 0.0
+        share = self.reject_max_share * min(1.0, (progress - self.reject_from) / self.reject_ramp)
         ignore = self.label_manager.ignore_label
         full = highest_resolution(target)
         foreground = int(((full > 0) & (full != ignore)).sum())
         if isinstance(output, (list, tuple)):
-            pairs = [reject_foreground(t, o, ignore, self.reject_threshold)
+            pairs = [reject_foreground(t, o, ignore, self.reject_threshold, share)
                      for t, o in zip(target, output, strict=True)]
             target, dropped = [p[0] for p in pairs], pairs[0][1]
         else:
-            target, dropped = reject_foreground(target, output, ignore, self.reject_threshold)
+            target, dropped = reject_foreground(target, output, ignore, self.reject_threshold, share)
         return target, dropped / max(foreground, 1)
 
     def on_train_epoch_end(self, train_outputs: list[dict]):
@@ -112,7 +118,7 @@ class nnUNetTrainerPointSeg(MultiNetworkMixin, ScheduleFromEnvironment, nnUNetTr
 
 
 class nnUNetTrainerPointSegSelfCorrect(nnUNetTrainerPointSeg):
-    """Stage 1 that drops expanded foreground labels the network confidently calls background
-    (from half-way through the run; not in PA-Seg)."""
+    """Stage 1 that drops expanded foreground labels the network confidently calls background,
+    at most 30 % of each class's per step (not in PA-Seg)."""
 
     reject_threshold = 0.5
