@@ -50,6 +50,16 @@ def test_at_most_max_share_of_each_class_is_dropped_the_most_confident_backgroun
     assert same is labels and dropped == 0
 
 
+def test_a_class_the_network_has_not_learnt_keeps_all_its_labels():
+    # class 1: the network agrees with 3 of 4 labels; class 2: with 1 of 3
+    labels = torch.tensor([[1, 1, 1, 1, 2, 2, 2]])
+    p_background = torch.tensor([[0.9, 0.1, 0.2, 0.3, 0.8, 0.7, 0.2]])
+    cleaned, dropped = reject_foreground(labels, logits_for(p_background), IGNORE, min_agreement=0.5)
+    assert cleaned.tolist() == [[IGNORE, 1, 1, 1, 2, 2, 2]] and dropped == 1
+    cleaned, dropped = reject_foreground(labels, logits_for(p_background), IGNORE, min_agreement=0.3)
+    assert cleaned.tolist() == [[IGNORE, 1, 1, 1, IGNORE, IGNORE, 2]] and dropped == 3
+
+
 def test_gradient_does_not_flow_through_the_rejection():
     logits = logits_for(torch.tensor([[0.9, 0.1]])).requires_grad_()
     cleaned, _ = reject_foreground(torch.tensor([[1, 1]]), logits, IGNORE)
@@ -62,6 +72,8 @@ def test_bad_arguments_are_refused():
         reject_foreground(torch.zeros(1, 4), logits, IGNORE, threshold=0.0)
     with pytest.raises(ValueError, match="max_share"):
         reject_foreground(torch.zeros(1, 4), logits, IGNORE, max_share=1.5)
+    with pytest.raises(ValueError, match="min_agreement"):
+        reject_foreground(torch.zeros(1, 4), logits, IGNORE, min_agreement=-0.1)
     with pytest.raises(ValueError, match="does not match"):
         reject_foreground(torch.zeros(1, 5), logits, IGNORE)
 
@@ -71,8 +83,9 @@ def test_trainer_rejects_at_every_deep_supervision_scale_with_a_ramped_cap():
 
     from nnunet_weak.trainers.point_seg import nnUNetTrainerPointSegSelfCorrect
 
-    trainer = SimpleNamespace(reject_threshold=0.5, reject_max_share=0.5, reject_from=0.2, reject_ramp=0.4,
-                              progress=0.1, label_manager=SimpleNamespace(ignore_label=IGNORE))
+    trainer = SimpleNamespace(reject_threshold=0.5, reject_max_share=0.5, reject_min_agreement=0.0,
+                              reject_from=0.2, reject_ramp=0.4, progress=0.1,
+                              label_manager=SimpleNamespace(ignore_label=IGNORE))
     trainer.training_progress = lambda: trainer.progress
     full = torch.tensor([[[1, 1, 1, 1], [2, 2, 0, 0]]])[:, None].float()  # (B, 1, 2, 4)
     half = torch.tensor([[[1, 1]]])[:, None].float()  # (B, 1, 1, 2)
@@ -90,3 +103,9 @@ def test_trainer_rejects_at_every_deep_supervision_scale_with_a_ramped_cap():
     assert target[0][:, 0].long().tolist() == [[[IGNORE, IGNORE, 1, 1], [IGNORE, 2, 0, 0]]]
     assert target[1][:, 0].long().tolist() == [[[1, IGNORE]]]
     assert share == pytest.approx(3 / 6)
+    # the network accepts 1 of 4 class-1 labels at full resolution, none of class 2, none at half resolution
+    trainer.reject_min_agreement = 0.25  # only class 1 at full resolution is corrected
+    target, share = reject(trainer, output, [full, half])
+    assert target[0][:, 0].long().tolist() == [[[IGNORE, IGNORE, 1, 1], [2, 2, 0, 0]]]
+    assert target[1][:, 0].long().tolist() == [[[1, 1]]]
+    assert share == pytest.approx(2 / 6)

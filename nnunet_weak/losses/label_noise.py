@@ -8,10 +8,12 @@ foreground is background, the label is dropped (set to ``ignore``) for this step
 pulling the network back. It is co-teaching's small-loss selection (Han et al., NeurIPS 2018)
 restricted to the one direction in which these labels are wrong, with its forget rate: per
 class, at most ``max_share`` of the voxels labelled with it are dropped (those the network
-gives the highest background probability). Without that cap a class the network has not learnt
-yet loses all its labels and is never learnt (measured: PA-Seg stage 1 learns hippocampus's
-posterior class late, and uncapped rejection from half-way through 1k iterations dropped about
-half of all foreground labels and kept its pseudo Dice at 0). Plain torch, no nnU-Net.
+gives the highest background probability), and a class is corrected only where the network
+already agrees with at least ``min_agreement`` of its labels. Without these a class the network
+has not learnt yet loses its labels and is never learnt (measured: PA-Seg stage 1 learns
+hippocampus's posterior class late; uncapped rejection from half-way through 1k iterations
+dropped about half of all foreground labels, and rejection capped at 30 % per class still kept
+the posterior class's validation pseudo Dice at 0 past 800 iterations). Plain torch, no nnU-Net.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import torch
 
 
 def reject_foreground(target: torch.Tensor, logits: torch.Tensor, ignore_label: int, threshold: float = 0.5,
-                      max_share: float = 1.0) -> tuple[torch.Tensor, int]:
+                      max_share: float = 1.0, min_agreement: float = 0.0) -> tuple[torch.Tensor, int]:
     """Labels with foreground voxels the network calls background set to ``ignore_label``.
 
     Args:
@@ -31,14 +33,17 @@ def reject_foreground(target: torch.Tensor, logits: torch.Tensor, ignore_label: 
             probability is at least this.
         max_share: per foreground class, at most this share of the batch's voxels labelled with
             it are dropped: those with the highest background probability.
+        min_agreement: a class is left as labelled unless the network gives a background
+            probability below ``threshold`` to at least this share of the voxels labelled with it.
 
     Returns:
         (new target of ``target``'s shape and dtype, number of voxels dropped).
     """
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
-    if not 0.0 <= max_share <= 1.0:
-        raise ValueError(f"max_share must lie in [0, 1], got {max_share}")
+    for name, value in (("max_share", max_share), ("min_agreement", min_agreement)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must lie in [0, 1], got {value}")
     labels = target[:, 0] if target.ndim == logits.ndim else target
     if labels.shape != logits.shape[:1] + logits.shape[2:]:
         raise ValueError(f"target {tuple(target.shape)} does not match logits {tuple(logits.shape)}")
@@ -51,6 +56,8 @@ def reject_foreground(target: torch.Tensor, logits: torch.Tensor, ignore_label: 
                 continue
             labelled = (flat == c).nonzero().squeeze(1)
             candidates = labelled[background[labelled] >= threshold]
+            if labelled.numel() - candidates.numel() < min_agreement * labelled.numel():
+                continue  # the network has not learnt this class yet: its veto means nothing
             allowed = int(max_share * labelled.numel())
             if candidates.numel() > allowed:
                 candidates = candidates[background[candidates].topk(allowed).indices]

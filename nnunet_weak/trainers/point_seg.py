@@ -21,17 +21,20 @@ labels (validation pseudo Dice at most 0.34 / 0.00 in the first 400 iterations, 
 
 Settings (class attributes): ``crf_weight``, ``variance_weight``, ``rampup_fraction``,
 ``crf_window``, ``crf_sigma_xy``, ``crf_sigma_i``; ``reject_threshold``, ``reject_max_share``,
-``reject_from`` and ``reject_ramp`` (off in PA-Seg's trainer, on in ``nnUNetTrainerPointSegSelfCorrect``).
+``reject_min_agreement``, ``reject_from`` and ``reject_ramp`` (off in PA-Seg's trainer, on in
+``nnUNetTrainerPointSegSelfCorrect``).
 
 ``nnUNetTrainerPointSegSelfCorrect`` (not in PA-Seg) trusts the expanded foreground less than
 the background the outside clicks fix. Per step and foreground class, voxels labelled with the
 class that the network gives a background probability of at least ``reject_threshold`` are left
 out of the supervised loss, at most ``reject_max_share`` of the class's labelled voxels (those
 most confidently background), a share ramped linearly from 0 at ``reject_from`` of the run to
-its maximum ``reject_ramp`` later, at every deep-supervision scale
+its maximum ``reject_ramp`` later, and only for a class whose labels the network already
+agrees with for at least ``reject_min_agreement`` of them, at every deep-supervision scale
 (:func:`nnunet_weak.losses.label_noise.reject_foreground`: co-teaching's small-loss selection
 and forget rate, in the one direction in which the geodesic expansion is wrong). Without the
-cap, a class the network has not learnt yet loses its labels and is never learnt.
+cap and the agreement gate, a class the network has not learnt yet loses its labels and is
+never learnt (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ class nnUNetTrainerPointSeg(MultiNetworkMixin, ScheduleFromEnvironment, nnUNetTr
     crf_sigma_i = 0.1
     reject_threshold: float | None = None
     reject_max_share = 0.3
+    reject_min_agreement = 0.5
     reject_from = 0.1
     reject_ramp = 0.3
 
@@ -102,11 +106,12 @@ class nnUNetTrainerPointSeg(MultiNetworkMixin, ScheduleFromEnvironment, nnUNetTr
         full = highest_resolution(target)
         foreground = int(((full > 0) & (full != ignore)).sum())
         if isinstance(output, (list, tuple)):
-            pairs = [reject_foreground(t, o, ignore, self.reject_threshold, share)
+            pairs = [reject_foreground(t, o, ignore, self.reject_threshold, share, self.reject_min_agreement)
                      for t, o in zip(target, output, strict=True)]
             target, dropped = [p[0] for p in pairs], pairs[0][1]
         else:
-            target, dropped = reject_foreground(target, output, ignore, self.reject_threshold, share)
+            target, dropped = reject_foreground(target, output, ignore, self.reject_threshold, share,
+                                                 self.reject_min_agreement)
         return target, dropped / max(foreground, 1)
 
     def on_train_epoch_end(self, train_outputs: list[dict]):
@@ -119,6 +124,6 @@ class nnUNetTrainerPointSeg(MultiNetworkMixin, ScheduleFromEnvironment, nnUNetTr
 
 class nnUNetTrainerPointSegSelfCorrect(nnUNetTrainerPointSeg):
     """Stage 1 that drops expanded foreground labels the network confidently calls background,
-    at most 30 % of each class's per step (not in PA-Seg)."""
+    at most 30 % of each class's per step and only for classes it has learnt (not in PA-Seg)."""
 
     reject_threshold = 0.5
