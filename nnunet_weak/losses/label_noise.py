@@ -12,8 +12,8 @@ gives the highest background probability), and a class is corrected only where t
 already agrees with at least ``min_agreement`` of its labels. Without these a class the network
 has not learnt yet loses its labels and is never learnt (measured: PA-Seg stage 1 learns
 hippocampus's posterior class late; uncapped rejection from half-way through 1k iterations
-dropped about half of all foreground labels, and rejection capped at 30 % per class still kept
-the posterior class's validation pseudo Dice at 0 past 800 iterations). Plain torch, no nnU-Net.
+dropped about half of all foreground labels, and rejection capped at 30 % per class still left
+the posterior class unlearnt after 1k iterations: test Dice 0 for it). Plain torch, no nnU-Net.
 """
 
 from __future__ import annotations
