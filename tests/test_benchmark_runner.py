@@ -51,3 +51,11 @@ def test_paired_comparison_refuses_runs_on_different_cases(tmp_path):
     b = _summary(tmp_path / "b", {"c1": (0.6, 0.6), "c3": (0.8, 0.8)})
     with pytest.raises(SystemExit, match=r"different cases: only in A \['c2'\], only in B \['c3'\]"):
         paired.main([str(a), str(b)])
+
+
+def test_paired_comparison_names_a_folder_without_scores(tmp_path):
+    paired = _runner("paired")
+    a = _summary(tmp_path / "a", {"c1": (0.8, 0.6)})
+    (tmp_path / "b").mkdir()
+    with pytest.raises(SystemExit, match="paired.py: .*b/summary.json"):
+        paired.main([str(a), str(tmp_path / "b")])

@@ -105,14 +105,11 @@ class nnUNetTrainerPointSeg(MultiNetworkMixin, ScheduleFromEnvironment, nnUNetTr
         ignore = self.label_manager.ignore_label
         full = highest_resolution(target)
         foreground = int(((full > 0) & (full != ignore)).sum())
-        if isinstance(output, (list, tuple)):
-            pairs = [reject_foreground(t, o, ignore, self.reject_threshold, share, self.reject_min_agreement)
-                     for t, o in zip(target, output, strict=True)]
-            target, dropped = [p[0] for p in pairs], pairs[0][1]
-        else:
-            target, dropped = reject_foreground(target, output, ignore, self.reject_threshold, share,
-                                                 self.reject_min_agreement)
-        return target, dropped / max(foreground, 1)
+        scales = isinstance(output, (list, tuple))  # deep supervision: one target per output scale
+        pairs = [reject_foreground(t, o, ignore, self.reject_threshold, share, self.reject_min_agreement)
+                 for t, o in zip(target if scales else [target], output if scales else [output], strict=True)]
+        cleaned = [p[0] for p in pairs]
+        return (cleaned if scales else cleaned[0]), pairs[0][1] / max(foreground, 1)
 
     def on_train_epoch_end(self, train_outputs: list[dict]):
         self.print_to_log_file(
