@@ -70,6 +70,8 @@ PROTOCOLS = {
     "hippo-points-expanded": ("hippocampus", 118, "HippoPointsExpanded", ["expand-of", "116"]),
     "hippo-points-expanded-outside": ("hippocampus", 119, "HippoPointsExpandedOutside",
                                       ["expand-of", "116", "--outside-seeds"]),
+    "hippo-points-expanded-bg": ("hippocampus", 122, "HippoPointsExpandedBg",
+                                 ["expand-of", "116", "--background-threshold", "0.4"]),
 }
 
 # schedule: epochs, iterations per epoch, plans, device, test-time mirroring

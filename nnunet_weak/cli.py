@@ -146,9 +146,16 @@ def cmd_expand_points(args) -> None:
     from nnunet_weak.derive import build_weak_dataset, expanded_points_annotator
 
     source = RawDataset(_dataset_folder(args.i))
+    if not 0 < args.threshold < 1:
+        raise WeakDatasetError(f"--threshold must lie in (0, 1), got {args.threshold}")
+    if args.background_threshold is not None and not args.threshold < args.background_threshold <= 1:
+        raise WeakDatasetError(f"--background-threshold must lie in (--threshold, 1] = ({args.threshold}, 1], "
+                               f"got {args.background_threshold}")
     parameters = {"points_dataset": str(source.folder.resolve()), "threshold": args.threshold, "lambda": args.lam,
-                  "iterations": args.iterations, "outside_seeds": args.outside_seeds}
-    annotate = expanded_points_annotator(source, args.threshold, args.lam, args.iterations, args.outside_seeds)
+                  "iterations": args.iterations, "outside_seeds": args.outside_seeds,
+                  "background_threshold": args.background_threshold}
+    annotate = expanded_points_annotator(source, args.threshold, args.lam, args.iterations, args.outside_seeds,
+                                         args.background_threshold)
     sidecar = build_weak_dataset(source, _output_folder(args.o), "points_expanded", annotate, parameters, None,
                                  overwrite=args.overwrite, processes=args.np)
     t = sidecar["totals"]
@@ -251,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iterations", type=int, default=4, help="rounds of the six distance sweeps (4)")
     p.add_argument("--outside-seeds", action="store_true", help="a voxel joins an object only if geodesically "
                    "closer to its inside click than to its outside clicks (not in PA-Seg; fewer wrong labels)")
+    p.add_argument("--background-threshold", type=float, default=None, help="inside the boxes too, background "
+                   "at or above this share of the box's largest geodesic distance from every object (not in "
+                   "PA-Seg; off by default)")
     p.add_argument("-np", type=int, default=1, help="cases processed in parallel (1)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
 

@@ -266,7 +266,8 @@ def user_points_annotator(points_folder: str | Path, background_value: int = 255
 
 
 def expanded_points_annotator(points_dataset: RawDataset, threshold: float = 0.2, lam: float = 0.5,
-                              iterations: int = 4, outside_seeds: bool = False) -> Annotator:
+                              iterations: int = 4, outside_seeds: bool = False,
+                              background_threshold: float | None = None) -> Annotator:
     """Clicks of a points dataset (``nnunet-weak points`` or ``import-points``) expanded by geodesic
     distance over the first image channel (PA-Seg's seed expansion)."""
     sidecar = read_sidecar(points_dataset.folder)
@@ -278,7 +279,7 @@ def expanded_points_annotator(points_dataset: RawDataset, threshold: float = 0.2
         image, geometry = read_image(source.image_files(case)[0])
         clicks = [Click.from_json(c) for c in sidecar["cases"][case]["clicks"]]
         labels = expand_clicks(image, clicks, ignore_label_for(source), geometry.spacing_zyx, threshold, lam,
-                               iterations, outside_seeds)
+                               iterations, outside_seeds, background_threshold)
         return labels, geometry, {"clicks": sidecar["cases"][case]["clicks"]}
 
     return annotate

@@ -236,6 +236,14 @@ def test_expand_points_grows_clicks_in_parallel_and_keeps_them(sample, tmp_path)
         assert sidecar["cases"][case]["annotated_voxels"] > 20 * len(clicks[case]["clicks"])
         known = weak != 3
         assert (weak[known] == dense[known]).mean() > 0.9
+    # in-box background: recorded in the sidecar, more voxels annotated in every case
+    boxed = tmp_path / "Dataset123_ExpandedBg"
+    assert derive("expand-points", "-i", points, "-o", boxed, "--background-threshold", "0.4") == 0
+    boxed_sidecar = json.loads((boxed / "annotation.json").read_text())
+    assert boxed_sidecar["parameters"]["background_threshold"] == 0.4
+    assert sidecar["parameters"]["background_threshold"] is None
+    for case in sample.cases():
+        assert boxed_sidecar["cases"][case]["annotated_voxels"] > sidecar["cases"][case]["annotated_voxels"]
 
 
 def test_expand_points_refuses_a_dataset_without_clicks(sample, tmp_path, capsys):
@@ -243,6 +251,10 @@ def test_expand_points_refuses_a_dataset_without_clicks(sample, tmp_path, capsys
     derive("slices", "-i", sample.folder, "-o", slices, "--count", "1")
     out = tmp_path / "Dataset124_Bad"
     assert_refused(capsys, out, "expand-points", "-i", slices, "-o", out, match="not clicks")
+    points = tmp_path / "Dataset125_Points"
+    derive("points", "-i", sample.folder, "-o", points)
+    assert_refused(capsys, out, "expand-points", "-i", points, "-o", out, "--background-threshold", "0.1",
+                   match="--background-threshold must lie in")
 
 
 def test_slices_without_count_or_every_and_unknown_dataset_are_refused(sample, tmp_path, capsys):

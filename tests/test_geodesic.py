@@ -83,6 +83,30 @@ def test_expansion_of_real_clicks_is_mostly_right_and_bounded(sample_readonly):
     assert (competed[after] == dense[after]).mean() > (labels[before] == dense[before]).mean() + 0.1
 
 
+
+def test_background_threshold_labels_far_box_voxels_as_background(sample_readonly):
+    from nnunet_weak.dataset import read_image
+
+    case = sample_readonly.cases()[0]
+    dense, geometry = sample_readonly.read_label(case)
+    image, _ = read_image(sample_readonly.image_files(case)[0])
+    clicks = seven_point_clicks(dense, [1, 2], np.random.default_rng(0))
+    plain = expand_clicks(image, clicks, ignore_label=3, spacing=geometry.spacing_zyx)
+    boxed = expand_clicks(image, clicks, ignore_label=3, spacing=geometry.spacing_zyx, background_threshold=0.4)
+    # foreground claims are untouched; only ignore voxels inside the boxes turn into background
+    assert np.array_equal(plain == 1, boxed == 1) and np.array_equal(plain == 2, boxed == 2)
+    added = (boxed == 0) & (plain != 0)
+    assert (plain[added] == 3).all()
+    assert added.sum() > 0.2 * (plain == 3).sum()
+    # far from every inside click is nearly always background (measured 0.958 on this case)
+    assert (dense[added] == 0).mean() > 0.93
+    # a looser background threshold claims a subset of the tighter one's background
+    loose = expand_clicks(image, clicks, ignore_label=3, spacing=geometry.spacing_zyx, background_threshold=0.7)
+    assert not ((loose == 0) & (boxed != 0)).any() and ((loose == 0).sum() < (boxed == 0).sum())
+    with pytest.raises(ValueError, match="background_threshold"):
+        expand_clicks(image, clicks, ignore_label=3, background_threshold=0.1)
+
+
 def test_expansion_needs_bounding_clicks():
     labels = np.zeros((10, 10, 10), np.int16)
     labels[3:6, 3:6, 3:6] = 1

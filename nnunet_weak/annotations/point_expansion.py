@@ -13,6 +13,11 @@ geodesically closer to the inside click(s) than to the object's outside clicks. 
 hippocampus training cases it halved the background wrongly claimed as foreground, but the
 networks trained on it scored no better (benchmarks/RESULTS.md); it costs a second distance
 computation per object.
+
+``background_threshold`` (off by default, not in PA-Seg) labels background inside the boxes too:
+a voxel whose relative distance is at least this share from the inside clicks of every object
+whose box holds it becomes background. Without it the network sees background only outside
+the boxes and learns to fill them (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -28,10 +33,13 @@ from nnunet_weak.annotations.points import Click
 
 def expand_clicks(image: np.ndarray, clicks: Sequence[Click], ignore_label: int,
                   spacing: Sequence[float] = (1.0, 1.0, 1.0), threshold: float = 0.2, lam: float = 0.5,
-                  iterations: int = 4, outside_seeds: bool = False) -> np.ndarray:
+                  iterations: int = 4, outside_seeds: bool = False,
+                  background_threshold: float | None = None) -> np.ndarray:
     """Partial label map (z, y, x) of ``image``'s shape from ``clicks``; see the module docstring."""
     if not 0 < threshold < 1:
         raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+    if background_threshold is not None and not threshold < background_threshold <= 1:
+        raise ValueError(f"background_threshold must be in (threshold, 1], got {background_threshold}")
     objects: dict[int, list[Click]] = defaultdict(list)
     for click in clicks:
         objects[click.object_id].append(click)
@@ -39,6 +47,7 @@ def expand_clicks(image: np.ndarray, clicks: Sequence[Click], ignore_label: int,
     inside_any_box = np.zeros(image.shape, bool)
     best = np.full(image.shape, np.inf)  # relative distance of the current claim
     tie = np.zeros(image.shape, bool)
+    near_an_object = np.zeros(image.shape, bool)
     for object_id, members in sorted(objects.items()):
         inside = [c for c in members if c.role == "inside"]
         if not inside:
@@ -52,6 +61,8 @@ def expand_clicks(image: np.ndarray, clicks: Sequence[Click], ignore_label: int,
         distance = geodesic_distance(image[box], _seed_mask(inside, low, high), spacing, lam, iterations)
         relative = distance / max(float(distance.max()), 1e-12)
         claim = relative < threshold
+        if background_threshold is not None:
+            near_an_object[box] |= relative < background_threshold
         if outside_seeds:
             outside = [c for c in members if c.role != "inside"]
             claim &= distance < geodesic_distance(image[box], _seed_mask(outside, low, high), spacing, lam, iterations)
@@ -64,6 +75,8 @@ def expand_clicks(image: np.ndarray, clicks: Sequence[Click], ignore_label: int,
         region_best[better] = relative[better]
     labels[tie] = ignore_label
     labels[~inside_any_box] = 0
+    if background_threshold is not None:
+        labels[inside_any_box & ~near_an_object] = 0
     for click in clicks:
         labels[click.index] = click.label
     return labels
