@@ -72,6 +72,8 @@ PROTOCOLS = {
                                       ["expand-of", "116", "--outside-seeds"]),
     "hippo-points-expanded-bg": ("hippocampus", 122, "HippoPointsExpandedBg",
                                  ["expand-of", "116", "--background-threshold", "0.4"]),
+    "hippo-points-expanded-bg-tight": ("hippocampus", 123, "HippoPointsExpandedBgTight",
+                                       ["expand-of", "116", "--threshold", "0.15", "--background-threshold", "0.4"]),
 }
 
 # schedule: epochs, iterations per epoch, plans, device, test-time mirroring
