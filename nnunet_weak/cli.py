@@ -142,15 +142,15 @@ def cmd_import_points(args) -> None:
 
 
 def cmd_expand_points(args) -> None:
+    from nnunet_weak.annotations.point_expansion import check_thresholds
     from nnunet_weak.dataset import RawDataset
     from nnunet_weak.derive import build_weak_dataset, expanded_points_annotator
 
     source = RawDataset(_dataset_folder(args.i))
-    if not 0 < args.threshold < 1:
-        raise WeakDatasetError(f"--threshold must lie in (0, 1), got {args.threshold}")
-    if args.background_threshold is not None and not args.threshold < args.background_threshold <= 1:
-        raise WeakDatasetError(f"--background-threshold must lie in (--threshold, 1] = ({args.threshold}, 1], "
-                               f"got {args.background_threshold}")
+    try:  # before any worker starts, so nothing is written
+        check_thresholds(args.threshold, args.background_threshold)
+    except ValueError as e:
+        raise WeakDatasetError(f"{e} (--threshold, --background-threshold)") from None
     parameters = {"points_dataset": str(source.folder.resolve()), "threshold": args.threshold, "lambda": args.lam,
                   "iterations": args.iterations, "outside_seeds": args.outside_seeds,
                   "background_threshold": args.background_threshold}

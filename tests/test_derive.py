@@ -254,7 +254,9 @@ def test_expand_points_refuses_a_dataset_without_clicks(sample, tmp_path, capsys
     points = tmp_path / "Dataset125_Points"
     derive("points", "-i", sample.folder, "-o", points)
     assert_refused(capsys, out, "expand-points", "-i", points, "-o", out, "--background-threshold", "0.1",
-                   match="--background-threshold must lie in")
+                   match="background_threshold must lie in")
+    assert_refused(capsys, out, "expand-points", "-i", points, "-o", out, "--threshold", "1.5",
+                   match="error: threshold must lie in (0, 1), got 1.5")
 
 
 def test_slices_without_count_or_every_and_unknown_dataset_are_refused(sample, tmp_path, capsys):

@@ -83,7 +83,6 @@ def test_expansion_of_real_clicks_is_mostly_right_and_bounded(sample_readonly):
     assert (competed[after] == dense[after]).mean() > (labels[before] == dense[before]).mean() + 0.1
 
 
-
 def test_background_threshold_labels_far_box_voxels_as_background(sample_readonly):
     from nnunet_weak.dataset import read_image
 

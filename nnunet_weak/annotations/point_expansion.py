@@ -36,10 +36,7 @@ def expand_clicks(image: np.ndarray, clicks: Sequence[Click], ignore_label: int,
                   iterations: int = 4, outside_seeds: bool = False,
                   background_threshold: float | None = None) -> np.ndarray:
     """Partial label map (z, y, x) of ``image``'s shape from ``clicks``; see the module docstring."""
-    if not 0 < threshold < 1:
-        raise ValueError(f"threshold must be in (0, 1), got {threshold}")
-    if background_threshold is not None and not threshold < background_threshold <= 1:
-        raise ValueError(f"background_threshold must be in (threshold, 1], got {background_threshold}")
+    check_thresholds(threshold, background_threshold)
     objects: dict[int, list[Click]] = defaultdict(list)
     for click in clicks:
         objects[click.object_id].append(click)
@@ -80,6 +77,15 @@ def expand_clicks(image: np.ndarray, clicks: Sequence[Click], ignore_label: int,
     for click in clicks:
         labels[click.index] = click.label
     return labels
+
+
+def check_thresholds(threshold: float, background_threshold: float | None = None) -> None:
+    """Raise ValueError unless 0 < threshold < 1 and threshold < background_threshold <= 1."""
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must lie in (0, 1), got {threshold}")
+    if background_threshold is not None and not threshold < background_threshold <= 1:
+        raise ValueError(f"background_threshold must lie in (threshold, 1] = ({threshold}, 1], "
+                         f"got {background_threshold}")
 
 
 def _seed_mask(clicks: Sequence[Click], low: np.ndarray, high: np.ndarray) -> np.ndarray:
