@@ -18,6 +18,7 @@ def test_perfect_and_damaged_predictions_score_as_expected(sample, tmp_path):
         shutil.copyfile(sample.label_file(case), pred / sample.label_file(case).name)
     summary = evaluate_folders(pred, sample.folder, tmp_path / "scores")
     assert summary["cases"] == 3 and summary["mean"]["dice"] == 1.0 and summary["mean"]["hd95"] == 0.0
+    assert summary["mean"]["volume_ratio"] == 1.0
     # remove the posterior class from one prediction: its Dice is 0 for that class
     case = sample.cases()[0]
     labels, geometry = sample.read_label(case)
@@ -26,9 +27,11 @@ def test_perfect_and_damaged_predictions_score_as_expected(sample, tmp_path):
     summary = evaluate_folders(pred, sample.folder, tmp_path / "scores")
     assert summary["per_case"][case]["posterior"]["dice"] == 0.0
     assert summary["per_class"]["posterior"]["dice"] == pytest.approx(2 / 3)
+    assert summary["per_case"][case]["posterior"]["volume_ratio"] == 0.0
+    assert summary["per_class"]["posterior"]["volume_ratio"] == pytest.approx(2 / 3)
     assert summary["hd95_undefined"] == 1
     table = (tmp_path / "scores" / "summary.md").read_text()
-    assert "| posterior | 0.6667 |" in table
+    assert "| posterior | 0.6667 |" in table and "| 0.67 |" in table
     assert json.loads((tmp_path / "scores" / "summary.json").read_text())["cases"] == 3
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nnunet_weak.evaluation.metrics import dice, hd95, surface_dice
+from nnunet_weak.evaluation.metrics import dice, hd95, surface_dice, volume_ratio
 
 
 def border_points(mask):
@@ -60,3 +60,12 @@ def test_empty_mask_conventions():
     assert surface_dice(empty, empty, (1, 1, 1)) == 1.0
     assert dice(empty, full) == 0.0 and np.isnan(hd95(empty, full, (1, 1, 1)))
     assert surface_dice(full, empty, (1, 1, 1)) == 0.0
+    assert np.isnan(volume_ratio(full, empty)) and volume_ratio(empty, full) == 0.0
+
+
+def test_volume_ratio_counts_predicted_over_true_voxels():
+    ref = np.zeros((4, 4, 4), bool)
+    ref[:2] = True  # 32 voxels
+    pred = np.zeros_like(ref)
+    pred[:3] = True  # 48 voxels, 32 of them right
+    assert volume_ratio(pred, ref) == 1.5 and volume_ratio(ref, pred) == pytest.approx(2 / 3)

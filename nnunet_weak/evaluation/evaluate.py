@@ -18,7 +18,7 @@ from nnunet_weak.dataset.raw import as_label_array
 from nnunet_weak.errors import WeakDatasetError
 from nnunet_weak.evaluation.metrics import case_metrics
 
-METRICS = ("dice", "hd95", "surface_dice")
+METRICS = ("dice", "hd95", "surface_dice", "volume_ratio")
 
 
 def _mean(values: list[float]) -> float:
@@ -73,9 +73,10 @@ def evaluate_folders(pred_folder: str | Path, reference: str | Path, output: str
 def markdown_table(summary: dict) -> str:
     lines = [f"Scored against dense truth: {summary['cases']} cases, surface Dice at "
              f"{summary['surface_tolerance_mm']} mm.", "",
-             "| class | Dice | HD95 (mm) | surface Dice |", "|---|---|---|---|"]
+             "| class | Dice | HD95 (mm) | surface Dice | volume predicted/true |", "|---|---|---|---|---|"]
     for name, s in [*summary["per_class"].items(), ("**mean**", summary["mean"])]:
-        lines.append(f"| {name} | {s['dice']:.4f} | {s['hd95']:.2f} | {s['surface_dice']:.4f} |")
+        lines.append(f"| {name} | {s['dice']:.4f} | {s['hd95']:.2f} | {s['surface_dice']:.4f} "
+                     f"| {s['volume_ratio']:.2f} |")
     if summary["hd95_undefined"]:
         lines += ["", f"HD95 undefined (one mask empty) for {summary['hd95_undefined']} case-class pairs; "
                       "left out of the HD95 means."]

@@ -2,6 +2,7 @@
 
 Conventions when a mask is empty: both empty -> Dice 1, HD95 0 mm, surface Dice 1; only one
 empty -> Dice 0, HD95 NaN (undefined; counted as missing in means), surface Dice 0.
+The volume ratio (predicted / true voxels; > 1 over-segments) is NaN when the truth is empty.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ def dice(pred: np.ndarray, ref: np.ndarray) -> float:
     if total == 0:
         return 1.0
     return 2.0 * np.count_nonzero(pred & ref) / total
+
+
+def volume_ratio(pred: np.ndarray, ref: np.ndarray) -> float:
+    true = np.count_nonzero(ref)
+    return np.count_nonzero(pred) / true if true else float("nan")
 
 
 def _border(mask: np.ndarray) -> np.ndarray:
@@ -56,10 +62,10 @@ def surface_dice(pred: np.ndarray, ref: np.ndarray, spacing: Sequence[float], to
 
 def case_metrics(pred: np.ndarray, ref: np.ndarray, classes: Sequence[int], spacing: Sequence[float],
                  tolerance_mm: float = 1.0) -> dict[int, dict[str, float]]:
-    """Dice, HD95 (mm) and surface Dice per class of two label maps (spacing in array order)."""
+    """Dice, HD95 (mm), surface Dice and volume ratio per class of two label maps (spacing in array order)."""
     out = {}
     for c in classes:
         p, r = pred == c, ref == c
         out[c] = {"dice": dice(p, r), "hd95": hd95(p, r, spacing),
-                  "surface_dice": surface_dice(p, r, spacing, tolerance_mm)}
+                  "surface_dice": surface_dice(p, r, spacing, tolerance_mm), "volume_ratio": volume_ratio(p, r)}
     return out
