@@ -74,6 +74,8 @@ PROTOCOLS = {
                                  ["expand-of", "116", "--background-threshold", "0.4"]),
     "hippo-points-expanded-bg-tight": ("hippocampus", 123, "HippoPointsExpandedBgTight",
                                        ["expand-of", "116", "--threshold", "0.15", "--background-threshold", "0.4"]),
+    "hippo-points-expanded-bg-narrow": ("hippocampus", 124, "HippoPointsExpandedBgNarrow",
+                                        ["expand-of", "116", "--threshold", "0.1", "--background-threshold", "0.3"]),
 }
 
 # schedule: epochs, iterations per epoch, plans, device, test-time mirroring

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from nnunet_weak.losses.crf import MultiViewGatedCRFLoss, variance_loss
+from nnunet_weak.losses.crf import MultiViewGatedCRFLoss, merge_foreground, variance_loss
 
 
 def naive_crf(probs, image, window, sigma_xy, sigma_i, spacing):
@@ -52,6 +52,27 @@ def test_crf_is_zero_for_a_constant_labelling_and_positive_otherwise():
     split = constant.clone()
     split[:, :, :3] = torch.tensor([1.0, 0.0]).view(1, 2, 1, 1, 1)
     assert MultiViewGatedCRFLoss(window=5)(split, image).item() > 0
+
+
+def test_merged_crf_ignores_the_boundary_between_touching_foreground_classes():
+    # two foreground classes (head and body) touching inside a uniform object, background around it
+    image = torch.zeros(1, 1, 8, 8, 8)
+    image[:, :, 2:6, 2:6, 2:6] = 1.0
+    labels = torch.zeros(1, 8, 8, 8, dtype=torch.long)
+    labels[:, 2:4, 2:6, 2:6] = 1
+    labels[:, 4:6, 2:6, 2:6] = 2
+    probs = torch.nn.functional.one_hot(labels, 3).permute(0, 4, 1, 2, 3).float()
+    one_class = torch.nn.functional.one_hot(labels.clamp(max=1), 3).permute(0, 4, 1, 2, 3).float()
+    crf = MultiViewGatedCRFLoss(window=5, sigma_i=0.1)
+    merged = merge_foreground(probs)
+    assert merged.shape == (1, 2, 8, 8, 8) and torch.equal(merged.sum(1), torch.ones(1, 8, 8, 8))
+    # PA-Seg's CRF prefers one class swallowing the other; on merged probabilities both score the same
+    assert crf(probs, image) > crf(one_class, image)
+    assert crf(merged, image).item() == pytest.approx(crf(merge_foreground(one_class), image).item())
+    # the merged loss still sees the object's boundary against background: positive for a blurred edge
+    blurred = merged.clone()
+    blurred[:, :, 1] = 0.5
+    assert crf(blurred, image) > crf(merged, image)
 
 
 def test_crf_rejects_bad_settings():

@@ -31,7 +31,8 @@ def stage_one(ws, plans, trainer, epochs=2):
     return fold / "checkpoint_final.pth"
 
 
-@pytest.mark.parametrize("trainer", ["nnUNetTrainerPointSeg", "nnUNetTrainerPointSegSelfCorrect"])
+@pytest.mark.parametrize("trainer", ["nnUNetTrainerPointSeg", "nnUNetTrainerPointSegSelfCorrect",
+                                     "nnUNetTrainerPointSegMergedCRF"])
 def test_point_seg_trains_with_crf_and_variance_and_predicts(planned_points_sample, tmp_path, trainer):
     ws, dense, plans, test_cases = planned_points_sample
     assert stage_one(ws, plans, trainer).is_file()

@@ -115,6 +115,17 @@ class MultiViewGatedCRFLoss(nn.Module):
                    for dims in views) / len(views)
 
 
+def merge_foreground(probs: torch.Tensor) -> torch.Tensor:
+    """``(B, C, ...)`` class probabilities -> ``(B, 2, ...)`` background / any foreground class.
+
+    For the CRF on multi-class data whose foreground classes touch without an intensity edge
+    (hippocampus head and body): the Potts term penalises every label change between similar
+    voxels, including the boundary between two such classes, which it can only lower by letting
+    one class absorb the other. On the merged probabilities it penalises only foreground /
+    background changes."""
+    return torch.cat([probs[:, :1], probs[:, 1:].sum(1, keepdim=True)], 1)
+
+
 def variance_loss(probs: torch.Tensor, image: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     """Variance-minimisation loss (PA-Seg Eq. after Mumford-Shah): for each class, the
     probability-weighted variance of the intensities it covers, averaged over classes, modalities

@@ -8,7 +8,11 @@ from nnunet_weak.trainers.dual_task import (
     nnUNetTrainerSDFDualHead,
     nnUNetTrainerSDFDualHeadEnsemble,
 )
-from nnunet_weak.trainers.point_seg import nnUNetTrainerPointSeg, nnUNetTrainerPointSegSelfCorrect
+from nnunet_weak.trainers.point_seg import (
+    nnUNetTrainerPointSeg,
+    nnUNetTrainerPointSegMergedCRF,
+    nnUNetTrainerPointSegSelfCorrect,
+)
 from nnunet_weak.trainers.point_seg_scm import nnUNetTrainerPointSegResEnc, nnUNetTrainerPointSegSCM
 
 __all__ = [
@@ -18,6 +22,7 @@ __all__ = [
     "nnUNetTrainerDTML",
     "nnUNetTrainerDTMLEnsemble",
     "nnUNetTrainerPointSeg",
+    "nnUNetTrainerPointSegMergedCRF",
     "nnUNetTrainerPointSegResEnc",
     "nnUNetTrainerPointSegSCM",
     "nnUNetTrainerPointSegSelfCorrect",
