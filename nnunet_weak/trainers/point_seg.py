@@ -36,12 +36,13 @@ and forget rate, in the one direction in which the geodesic expansion is wrong).
 cap and the agreement gate, a class the network has not learnt yet loses its labels and is
 never learnt (benchmarks/RESULTS.md).
 
-``nnUNetTrainerPointSegMergedCRF`` (not in PA-Seg) applies the CRF to background versus the sum
-of the foreground classes (:func:`nnunet_weak.losses.crf.merge_foreground`). PA-Seg's Potts
-term also penalises the boundary between two foreground classes that touch with no intensity
-edge (hippocampus head and body); on hippocampus, PA-Seg's CRF left the smaller class
-unlearnt after 1,000 iterations in two of three runs on in-box-background labels
-(benchmarks/RESULTS.md). The variance loss is unchanged.
+``nnUNetTrainerPointSegMergedCRF`` (experimental, not in PA-Seg) applies the CRF to background
+versus the sum of the foreground classes (:func:`nnunet_weak.losses.crf.merge_foreground`).
+PA-Seg's Potts term also penalises the boundary between two foreground classes that touch with
+no intensity edge (hippocampus head and body), which it can only lower by letting one class
+absorb the other. The variance loss is unchanged. Measured on hippocampus clicks at 1,000
+iterations (benchmarks/RESULTS.md): it did not cure the failure that motivated it (the posterior
+class unlearnt in 3 of 6 stage-1 runs with PA-Seg's CRF, and in this trainer's run too).
 """
 
 from __future__ import annotations
