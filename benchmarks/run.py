@@ -138,14 +138,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-row", action="store_true", help="do not append to RESULTS.md")
     parser.add_argument("--env", nargs="*", default=[], metavar="NAME=VALUE", help="trainer settings")
     parser.add_argument("--checkpoint", default="checkpoint_final.pth", help="checkpoint nnUNetv2_predict uses (-chk)")
-    parser.add_argument("--primary", metavar="TRAINER",
-                        help="nnUNetTrainerPointSegSCM only: start its primary network from this stage-1 trainer's "
-                             "run (same protocol and schedule) instead of nnUNetTrainerPointSeg's")
     args = parser.parse_args(argv)
     if any("=" not in item for item in args.env):
         parser.error(f"--env takes NAME=VALUE items, got {args.env}")
-    if args.primary and args.trainer != "nnUNetTrainerPointSegSCM":
-        parser.error(f"--primary is for nnUNetTrainerPointSegSCM, not {args.trainer}")
     settings = dict(item.split("=", 1) for item in args.env)
 
     dataset, weak_id, _, _ = PROTOCOLS[args.protocol]
@@ -168,14 +163,6 @@ def main(argv: list[str] | None = None) -> None:
     write_single_split(ws, weak_id, sorted(sidecar["cases"]), labelled[:4])
 
     start = time.time()
-    if args.primary:  # stage 2 in its own results folder, started from both stage-1 runs named explicitly
-        stage_one = Workspace(ws.root, f"nnUNet_results_{args.schedule}{tag}").results / weak.name
-        settings["nnUNet_weak_primary_weights"] = str(
-            stage_one / f"{args.primary}__{plans}__3d_fullres" / "fold_0" / "checkpoint_final.pth")
-        settings["nnUNet_weak_secondary_weights"] = str(
-            stage_one / f"nnUNetTrainerPointSegResEnc__{plans}__3d_fullres" / "fold_0" / "checkpoint_final.pth")
-        tag += f"__primary-{args.primary}"
-        run_name += f"__primary-{args.primary}"
     run_ws = Workspace(ws.root, f"nnUNet_results_{args.schedule}{tag}")
     results = run_ws.results / weak.name / f"{args.trainer}__{plans}__3d_fullres" / "fold_0"
     total_iterations = epochs * iterations
@@ -225,7 +212,7 @@ def format_row(args, sidecar: dict, summary: dict, total_iterations: int, second
     m = summary["mean"]
     trainer = args.trainer + "".join(f" {item}" for item in args.env)
     if args.trainer == "nnUNetTrainerPointSegSCM":
-        trainer += f" (after stage 1{f', primary from {args.primary}' if args.primary else ''})"
+        trainer += " (after stage 1)"
     if args.checkpoint != "checkpoint_final.pth":
         trainer += f" -chk {args.checkpoint}"
     return (f"| {time.strftime('%Y-%m-%d')} | {args.protocol} | {trainer} "

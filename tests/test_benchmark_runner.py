@@ -24,15 +24,6 @@ def test_env_items_without_a_value_are_refused(tmp_path, capsys):
     assert not any(tmp_path.iterdir())  # nothing written
 
 
-def test_primary_is_refused_for_trainers_other_than_scm(tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        _runner().main(["--protocol", "hippo-points-expanded", "--work", str(tmp_path),
-                        "--primary", "nnUNetTrainerPointSegMergedCRF"])
-    assert exit_info.value.code == 2
-    assert "--primary is for nnUNetTrainerPointSegSCM, not nnUNetTrainerBenchmark" in capsys.readouterr().err
-    assert not any(tmp_path.iterdir())
-
-
 def _summary(folder: Path, dice: dict[str, tuple[float, float]]) -> Path:
     folder.mkdir()
     per_case = {case: {"anterior": {"dice": a}, "posterior": {"dice": p}} for case, (a, p) in dice.items()}
