@@ -42,7 +42,8 @@ PA-Seg's Potts term also penalises the boundary between two foreground classes t
 no intensity edge (hippocampus head and body), which it can only lower by letting one class
 absorb the other. The variance loss is unchanged. Measured on hippocampus clicks at 1,000
 iterations (benchmarks/RESULTS.md): it did not cure the failure that motivated it (the posterior
-class unlearnt in 3 of 7 stage-1 runs with PA-Seg's CRF, and in this trainer's run too).
+class unlearnt in 3 of 7 1k runs of the two PA-Seg stage-1 trainers, and in this trainer's run
+too).
 """
 
 from __future__ import annotations
