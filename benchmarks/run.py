@@ -13,7 +13,9 @@ Work files go to --work (default benchmarks/work, not committed); finished steps
 then gets its own results folder and the setting is named in the row. PA-Seg stage 2
 (``--trainer nnUNetTrainerPointSegSCM``) starts from the stage-1 runs of nnUNetTrainerPointSeg and
 nnUNetTrainerPointSegResEnc on the same protocol and schedule, which must have run first; its row
-counts the stage-1 iterations too.
+counts the stage-1 iterations too. ``--env nnUNet_weak_primary_weights=PATH
+nnUNet_weak_secondary_weights=PATH`` starts it from other stage-1 checkpoints instead (e.g. a longer
+stage 1); the row then names them and counts only stage 2.
 
 A finished training (``checkpoint_final.pth`` present) is not run again. ``--checkpoint
 checkpoint_final_ensemble.pth`` predicts with the dual-task trainers' ensemble of both outputs
@@ -23,6 +25,7 @@ checkpoint_final_ensemble.pth`` predicts with the dual-task trainers' ensemble o
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -152,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     weak = ensure_weak(ws, args.protocol, dense, test)
     sidecar = read_sidecar(weak.folder)
     logs = ws.root / "logs"
-    tag = "".join(f"__{k.removeprefix('nnUNet_weak_')}-{v}" for k, v in sorted(settings.items()))
+    tag = settings_tag(settings)
     run_name = f"{args.protocol}__{args.trainer}__{args.schedule}{tag}"
 
     if not (ws.preprocessed / weak.name / "nnUNetPlans.json").is_file():
@@ -166,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     run_ws = Workspace(ws.root, f"nnUNet_results_{args.schedule}{tag}")
     results = run_ws.results / weak.name / f"{args.trainer}__{plans}__3d_fullres" / "fold_0"
     total_iterations = epochs * iterations
-    if args.trainer == "nnUNetTrainerPointSegSCM":
+    if args.trainer == "nnUNetTrainerPointSegSCM" and not any(k.endswith("_weights") for k in settings):
         total_iterations *= 2  # the trainer starts from both stage-1 runs beside its results folder (or says so)
     if (results / "checkpoint_final.pth").is_file():
         print(f"reusing the finished training in {results}")
@@ -205,6 +208,18 @@ def main(argv: list[str] | None = None) -> None:
             f.write(row + "\n")
 
 
+def settings_tag(settings: dict[str, str]) -> str:
+    """Folder-name suffix naming the settings of a run. A value with a path separator (a checkpoint
+    given to stage 2) would nest folders and outgrow file-name limits, so it is named by its file
+    name and a digest of the whole path: distinct files stay distinct runs."""
+    parts = []
+    for name, value in sorted(settings.items()):
+        if "/" in value or "\\" in value:
+            value = f"{Path(value).stem}-{hashlib.sha1(value.encode()).hexdigest()[:8]}"
+        parts.append(f"__{name.removeprefix('nnUNet_weak_')}-{value}")
+    return "".join(parts)
+
+
 def format_row(args, sidecar: dict, summary: dict, total_iterations: int, seconds_per_iteration: float,
                peak_mib: float, train_minutes: float) -> str:
     t = sidecar["totals"]
@@ -212,7 +227,8 @@ def format_row(args, sidecar: dict, summary: dict, total_iterations: int, second
     m = summary["mean"]
     trainer = args.trainer + "".join(f" {item}" for item in args.env)
     if args.trainer == "nnUNetTrainerPointSegSCM":
-        trainer += " (after stage 1)"
+        given = any(item.split("=")[0].endswith("_weights") for item in args.env)
+        trainer += " (after the stage-1 checkpoints given, not counted)" if given else " (after stage 1)"
     if args.checkpoint != "checkpoint_final.pth":
         trainer += f" -chk {args.checkpoint}"
     return (f"| {time.strftime('%Y-%m-%d')} | {args.protocol} | {trainer} "

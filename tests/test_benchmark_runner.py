@@ -59,3 +59,12 @@ def test_paired_comparison_names_a_folder_without_scores(tmp_path):
     (tmp_path / "b").mkdir()
     with pytest.raises(SystemExit, match="paired.py: .*b/summary.json"):
         paired.main([str(a), str(tmp_path / "b")])
+
+
+def test_settings_tag_names_checkpoint_paths_without_nesting_folders():
+    tag = _runner().settings_tag
+    assert tag({"nnUNet_weak_unlabelled_on_top": "1"}) == "__unlabelled_on_top-1"
+    a = tag({"nnUNet_weak_primary_weights": "/w/cpu-2k/PointSeg/fold_0/checkpoint_final.pth"})
+    b = tag({"nnUNet_weak_primary_weights": "/w/cpu-1k/PointSeg/fold_0/checkpoint_final.pth"})
+    assert "/" not in a and a.startswith("__primary_weights-checkpoint_final-")
+    assert a != b  # two stage-1 runs with the same file name stay two results folders
