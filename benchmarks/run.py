@@ -17,7 +17,8 @@ counts the stage-1 iterations too. ``--env nnUNet_weak_primary_weights=PATH
 nnUNet_weak_secondary_weights=PATH`` starts it from other stage-1 checkpoints instead (e.g. a longer
 stage 1); the row then names them and counts only stage 2.
 
-A finished training (``checkpoint_final.pth`` present) is not run again. ``--checkpoint
+A finished training (``checkpoint_final.pth`` present) is not run again; an interrupted one
+(``checkpoint_latest.pth``, written every 250 iterations) is continued with nnU-Net's ``--c``. ``--checkpoint
 checkpoint_final_ensemble.pth`` predicts with the dual-task trainers' ensemble of both outputs
 (written by the trainer; for runs trained before it existed, written here from their checkpoint).
 """
@@ -175,9 +176,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"reusing the finished training in {results}")
         peak, train_minutes = float("nan"), float("nan")
     else:
+        resume = resume_arguments(results)
         peak = train(run_ws, weak_id, args.trainer, plans, epochs, iterations, device=device,
-                     log=logs / f"train_{run_name}.log", env=settings)
-        train_minutes = (time.time() - start) / 60
+                     log=logs / f"train_{run_name}.log", env={"nnUNet_weak_save_every": "5", **settings},
+                     extra_args=resume)
+        train_minutes = float("nan") if resume else (time.time() - start) / 60  # only a whole run's time is reported
     seconds_per_iteration = training_log_seconds_per_iteration(results, iterations)
     if args.checkpoint != "checkpoint_final.pth":
         run_name += f"__{args.checkpoint.removesuffix('.pth')}"
@@ -206,6 +209,15 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_row:
         with open(args.results, "a") as f:
             f.write(row + "\n")
+
+
+def resume_arguments(results: Path) -> list[str]:
+    """``["--c"]`` where an interrupted training left its checkpoint_latest.pth (run.py has it written
+    every 5 epochs, 250 iterations), so that nnU-Net continues it instead of starting over."""
+    if (results / "checkpoint_latest.pth").is_file() and not (results / "checkpoint_final.pth").is_file():
+        print(f"continuing the interrupted training in {results} (--c)")
+        return ["--c"]
+    return []
 
 
 def settings_tag(settings: dict[str, str]) -> str:

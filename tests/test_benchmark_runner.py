@@ -68,3 +68,12 @@ def test_settings_tag_names_checkpoint_paths_without_nesting_folders():
     b = tag({"nnUNet_weak_primary_weights": "/w/cpu-1k/PointSeg/fold_0/checkpoint_final.pth"})
     assert "/" not in a and a.startswith("__primary_weights-checkpoint_final-")
     assert a != b  # two stage-1 runs with the same file name stay two results folders
+
+
+def test_an_interrupted_training_is_continued_not_restarted(tmp_path):
+    resume = _runner().resume_arguments
+    assert resume(tmp_path) == []  # nothing trained yet
+    (tmp_path / "checkpoint_latest.pth").write_bytes(b"")
+    assert resume(tmp_path) == ["--c"]
+    (tmp_path / "checkpoint_final.pth").write_bytes(b"")
+    assert resume(tmp_path) == []  # finished: run.py reuses it and trains nothing
