@@ -6,6 +6,13 @@
 Per class: the share of voxels labelled with the class that truly are the class (precision)
 and the share of the true class that got the label (coverage); the share of background labels
 that are wrong, and the share of voxels left ``ignore``. Summed over all cases of the weak dataset.
+
+With ``--predictions DIR`` (a network's predictions of cases of the weak dataset, e.g. nnU-Net's
+``fold_0/validation``) it also says where that network goes wrong, by the weak label under each
+error: per class, its false positives (predicted the class, truly not) and false negatives
+(truly the class, predicted not) split into voxels the weak dataset left ``ignore``, labelled
+background, labelled this class or labelled another class. Errors under ``ignore`` were
+extrapolated; errors under a (wrong) label were taught.
 """
 
 from __future__ import annotations
@@ -13,7 +20,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nnunet_weak.dataset import RawDataset
+from nnunet_weak.dataset import RawDataset, read_image
+from nnunet_weak.dataset.raw import as_label_array
+
+WEAK_LABEL_KINDS = ("ignore", "background", "this class", "other class")
 
 
 def label_quality(weak: RawDataset, dense: RawDataset) -> dict:
@@ -38,15 +48,52 @@ def label_quality(weak: RawDataset, dense: RawDataset) -> dict:
     }
 
 
+def error_sources(weak: RawDataset, dense: RawDataset, predictions: Path) -> dict:
+    """Per class: false positive and false negative voxel counts by the weak label under them
+    (:data:`WEAK_LABEL_KINDS`), summed over the cases of ``weak`` that ``predictions`` holds."""
+    classes = weak.foreground_classes
+    counts = {c: {"false_positive": dict.fromkeys(WEAK_LABEL_KINDS, 0),
+                  "false_negative": dict.fromkeys(WEAK_LABEL_KINDS, 0), "true": 0, "predicted": 0} for c in classes}
+    cases = [c for c in weak.cases() if (predictions / f"{c}{weak.file_ending}").is_file()]
+    if not cases:
+        raise SystemExit(f"{predictions} holds no prediction named like a case of {weak.name} "
+                         f"(e.g. {weak.cases()[0]}{weak.file_ending})")
+    for case in cases:
+        w, _ = weak.read_label(case)
+        d, _ = dense.read_label(case)
+        p = as_label_array(read_image(predictions / f"{case}{weak.file_ending}")[0], f"prediction of {case}")
+        if p.shape != d.shape:
+            raise SystemExit(f"prediction of {case} has shape {p.shape}, its label {d.shape}")
+        for c in classes:
+            kinds = {"ignore": w == weak.ignore_label, "background": w == 0, "this class": w == c,
+                     "other class": (w > 0) & (w != c) & (w != weak.ignore_label)}
+            for error, mask in (("false_positive", (p == c) & (d != c)), ("false_negative", (p != c) & (d == c))):
+                for kind, where in kinds.items():
+                    counts[c][error][kind] += int((mask & where).sum())
+            counts[c]["true"] += int((d == c).sum())
+            counts[c]["predicted"] += int((p == c).sum())
+    return {"cases": len(cases), "classes": counts}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("weak", type=Path)
     parser.add_argument("dense", type=Path)
+    parser.add_argument("--predictions", type=Path, help="predictions of cases of the weak dataset: where they err")
     args = parser.parse_args()
     quality = label_quality(RawDataset(args.weak), RawDataset(args.dense))
     for c, q in quality["classes"].items():
         print(f"class {c}: precision {q['precision']:.3f}, coverage {q['coverage']:.3f}")
     print(f"background labels wrong: {quality['background_wrong']:.4f}; ignore: {quality['ignore']:.3f} of voxels")
+    if args.predictions:
+        sources = error_sources(RawDataset(args.weak), RawDataset(args.dense), args.predictions)
+        print(f"errors of {args.predictions} ({sources['cases']} cases), by the weak label under them:")
+        for c, k in sources["classes"].items():
+            print(f"class {c}: true {k['true']} voxels, predicted {k['predicted']}")
+            for error in ("false_positive", "false_negative"):
+                total = sum(k[error].values())
+                shares = ", ".join(f"{kind} {n / max(total, 1):.2f}" for kind, n in k[error].items())
+                print(f"  {error.replace('_', ' ')}s {total}: {shares}")
 
 
 if __name__ == "__main__":

@@ -77,3 +77,51 @@ def test_an_interrupted_training_is_continued_not_restarted(tmp_path):
     assert resume(tmp_path) == ["--c"]
     (tmp_path / "checkpoint_final.pth").write_bytes(b"")
     assert resume(tmp_path) == []  # finished: run.py reuses it and trains nothing
+
+
+def test_error_sources_split_a_networks_errors_by_the_weak_label_under_them(tmp_path, sample_readonly):
+    """Real sample cases as 3D2DCT sparse slices; a 'prediction' made from the dense label by
+    moving known voxels, so every count is known by construction."""
+    import numpy as np
+
+    from nnunet_weak.dataset import RawDataset
+    from nnunet_weak.dataset.raw import write_label
+    from nnunet_weak.derive import build_weak_dataset, preset_annotator
+
+    quality = _runner("label_quality")
+    cases = sample_readonly.cases()[:2]
+    annotate, parameters = preset_annotator("3d2dct")
+    build_weak_dataset(sample_readonly, tmp_path / "Dataset995_Slices", "sparse_slices", annotate, parameters, seed=0,
+                       cases=cases)
+    weak = RawDataset(tmp_path / "Dataset995_Slices")
+    predictions = tmp_path / "predictions"
+    predictions.mkdir()
+    expected = {c: {"false_positive": dict.fromkeys(quality.WEAK_LABEL_KINDS, 0),
+                    "false_negative": dict.fromkeys(quality.WEAK_LABEL_KINDS, 0)} for c in (1, 2)}
+    for case in cases:
+        dense, geometry = sample_readonly.read_label(case)
+        w, _ = weak.read_label(case)
+        prediction = dense.copy()
+        # background voxels called class 1: the first 30 left ignore and the first 20 labelled background
+        for kind, where in (("ignore", w == weak.ignore_label), ("background", w == 0)):
+            voxels = np.argwhere(where & (dense == 0))[: {"ignore": 30, "background": 20}[kind]]
+            prediction[tuple(voxels.T)] = 1
+            expected[1]["false_positive"][kind] += len(voxels)
+        # labelled posterior voxels called anterior: a false negative of 2 and a false positive of 1,
+        # both under "this class" of 2 and "other class" of 1
+        voxels = np.argwhere((w == 2) & (dense == 2))[:10]
+        prediction[tuple(voxels.T)] = 1
+        expected[1]["false_positive"]["other class"] += len(voxels)
+        expected[2]["false_negative"]["this class"] += len(voxels)
+        write_label(prediction, geometry, predictions / f"{case}{weak.file_ending}")
+    (predictions / "not_a_case.nii.gz").write_bytes(b"")  # ignored: no such case in the weak dataset
+
+    sources = quality.error_sources(weak, sample_readonly, predictions)
+    assert sources["cases"] == 2
+    for c in (1, 2):
+        for error in ("false_positive", "false_negative"):
+            assert sources["classes"][c][error] == expected[c][error]
+    assert sources["classes"][1]["false_positive"]["ignore"] == 60
+    assert sources["classes"][2]["predicted"] == sources["classes"][2]["true"] - 20
+    with pytest.raises(SystemExit, match="no prediction named like a case"):
+        quality.error_sources(weak, sample_readonly, tmp_path)
