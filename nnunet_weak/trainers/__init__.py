@@ -1,6 +1,6 @@
 """Trainers for ``nnUNetv2_train -tr``; each is a thin nnUNetTrainer subclass."""
 
-from nnunet_weak.trainers.benchmark import nnUNetTrainerBenchmark
+from nnunet_weak.trainers.benchmark import nnUNetTrainerBenchmark, nnUNetTrainerBenchmarkCELoss
 from nnunet_weak.trainers.cross_teach import nnUNetTrainerCrossTeach, nnUNetTrainerCrossTeach_AllSlices
 from nnunet_weak.trainers.dual_task import (
     nnUNetTrainerDTML,
@@ -17,6 +17,7 @@ from nnunet_weak.trainers.point_seg_scm import nnUNetTrainerPointSegResEnc, nnUN
 
 __all__ = [
     "nnUNetTrainerBenchmark",
+    "nnUNetTrainerBenchmarkCELoss",
     "nnUNetTrainerCrossTeach",
     "nnUNetTrainerCrossTeach_AllSlices",
     "nnUNetTrainerDTML",
