@@ -80,6 +80,8 @@ PROTOCOLS = {
                                        ["expand-of", "116", "--threshold", "0.15", "--background-threshold", "0.4"]),
     "hippo-points-expanded-bg-narrow": ("hippocampus", 124, "HippoPointsExpandedBgNarrow",
                                         ["expand-of", "116", "--threshold", "0.1", "--background-threshold", "0.3"]),
+    "hippo-points-expanded-bg03-tight": ("hippocampus", 126, "HippoPointsExpandedBg03Tight",
+                                         ["expand-of", "116", "--threshold", "0.15", "--background-threshold", "0.3"]),
     "hippo-points-expanded-bg-tight-outside": ("hippocampus", 125, "HippoPointsExpandedBgTightOutside",
                                                ["expand-of", "116", "--threshold", "0.15", "--background-threshold",
                                                 "0.4", "--outside-seeds"]),
