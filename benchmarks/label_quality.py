@@ -63,7 +63,8 @@ def error_sources(weak: RawDataset, dense: RawDataset, predictions: Path) -> dic
         d, _ = dense.read_label(case)
         p = as_label_array(read_image(predictions / f"{case}{weak.file_ending}")[0], f"prediction of {case}")
         if p.shape != d.shape:
-            raise SystemExit(f"prediction of {case} has shape {p.shape}, its label {d.shape}")
+            raise SystemExit(f"prediction of {case} has shape {p.shape}, its label {d.shape}: give predictions "
+                             "of this dataset's own images (nnUNetv2_predict writes them in the images' geometry)")
         for c in classes:
             kinds = {"ignore": w == weak.ignore_label, "background": w == 0, "this class": w == c,
                      "other class": (w > 0) & (w != c) & (w != weak.ignore_label)}

@@ -125,3 +125,19 @@ def test_error_sources_split_a_networks_errors_by_the_weak_label_under_them(tmp_
     assert sources["classes"][2]["predicted"] == sources["classes"][2]["true"] - 20
     with pytest.raises(SystemExit, match="no prediction named like a case"):
         quality.error_sources(weak, sample_readonly, tmp_path)
+
+
+def test_error_sources_refuse_a_prediction_of_another_shape(tmp_path, sample_readonly):
+    import numpy as np
+
+    from nnunet_weak.dataset.raw import write_label
+
+    quality = _runner("label_quality")
+    case = sample_readonly.cases()[0]
+    dense, geometry = sample_readonly.read_label(case)
+    predictions = tmp_path / "predictions"
+    predictions.mkdir()
+    write_label(np.zeros(tuple(n + 1 for n in dense.shape), np.uint8), geometry,
+                predictions / f"{case}{sample_readonly.file_ending}")
+    with pytest.raises(SystemExit, match=f"prediction of {case} has shape"):
+        quality.error_sources(sample_readonly, sample_readonly, predictions)
