@@ -40,6 +40,7 @@ from nnunet_weak.pipeline import (
     Workspace,
     executable,
     plan_and_preprocess,
+    plans_name_for,
     predict,
     shrink_plans,
     train,
@@ -53,9 +54,11 @@ sys.path.insert(0, str(ROOT))
 from dataset_conversion import hippocampus, left_atrium  # noqa: E402
 
 DATASETS = {
-    # name: (dense id, folder name, converter, default source)
-    "hippocampus": (4, "Dataset004_Hippocampus", hippocampus, ROOT.parent / "shared/data/hippocampus"),
-    "left_atrium": (5, "Dataset005_LeftAtrium", left_atrium, ROOT.parent / "shared/data/left_atrium"),
+    # name: (dense id, folder name, converter, default source, target spacing of the CPU schedules)
+    "hippocampus": (4, "Dataset004_Hippocampus", hippocampus, ROOT.parent / "shared/data/hippocampus", None),
+    # 0.625 mm gives a 128-voxel-class patch, far beyond one CPU thread; at 2 mm nnU-Net plans a
+    # 28x48x64 patch, the size of hippocampus's. Predictions are resampled to 0.625 mm and scored there.
+    "left_atrium": (5, "Dataset005_LeftAtrium", left_atrium, ROOT.parent / "shared/data/left_atrium", (2.0, 2.0, 2.0)),
 }
 
 # protocol: dataset, weak dataset id/name, nnunet-weak arguments ("labelled-only-of" derives from another)
@@ -85,6 +88,12 @@ PROTOCOLS = {
     "hippo-points-expanded-bg-tight-outside": ("hippocampus", 125, "HippoPointsExpandedBgTightOutside",
                                                ["expand-of", "116", "--threshold", "0.15", "--background-threshold",
                                                 "0.4", "--outside-seeds"]),
+    # left atrium: the first N cases of train.list (after the held-out fifth) labelled, the rest unlabelled
+    "la-semi-4": ("left_atrium", 130, "LASemi4", ["semi", "--first", "4"]),
+    "la-semi-4-labelled-only": ("left_atrium", 131, "LASemi4LabelledOnly", ["labelled-only-of", "130"]),
+    "la-semi-8": ("left_atrium", 132, "LASemi8", ["semi", "--first", "8"]),
+    "la-semi-8-labelled-only": ("left_atrium", 133, "LASemi8LabelledOnly", ["labelled-only-of", "132"]),
+    "la-full": ("left_atrium", 134, "LAFull", ["semi", "--fraction", "1.0"]),
 }
 
 # schedule: epochs, iterations per epoch, plans, device, test-time mirroring
@@ -103,7 +112,7 @@ def test_split(cases: list[str]) -> list[str]:
 
 
 def ensure_dense(ws: Workspace, dataset: str, source: Path) -> RawDataset:
-    dense_id, name, converter, _ = DATASETS[dataset]
+    _, name, converter, _, _ = DATASETS[dataset]
     folder = ws.raw / name
     if not folder.is_dir():
         converter.main([str(source), str(folder)])
@@ -164,10 +173,12 @@ def main(argv: list[str] | None = None) -> None:
     tag = settings_tag(settings)
     run_name = f"{args.protocol}__{args.trainer}__{args.schedule}{tag}"
 
-    if not (ws.preprocessed / weak.name / "nnUNetPlans.json").is_file():
-        plan_and_preprocess(ws, weak_id, log=logs / f"plan_{weak.name}.log")
+    spacing = DATASETS[dataset][4] if plans == CPU_PLANS else None
+    source_plans = plans_name_for(spacing)
+    if not (ws.preprocessed / weak.name / f"{source_plans}.json").is_file():
+        plan_and_preprocess(ws, weak_id, log=logs / f"plan_{weak.name}.log", target_spacing=spacing)
     if plans == CPU_PLANS:
-        shrink_plans(ws, weak_id)
+        shrink_plans(ws, weak_id, source=source_plans)
     labelled = [c for c, r in sidecar["cases"].items() if r["labelled"]]
     write_single_split(ws, weak_id, sorted(sidecar["cases"]), labelled[:4])
 

@@ -87,20 +87,36 @@ def run(cmd: Sequence[str], env: dict[str, str], log: Path | None = None) -> flo
     return peaks[-1] / 1024 if peaks else float("nan")
 
 
+def plans_name_for(target_spacing: Sequence[float] | None) -> str:
+    """nnUNetPlans, or nnUNetPlans_<spacing>mm for plans made for another target spacing."""
+    if target_spacing is None:
+        return "nnUNetPlans"
+    return "nnUNetPlans_" + "x".join(f"{s:g}" for s in target_spacing) + "mm"
+
+
 def plan_and_preprocess(ws: Workspace, dataset_id: int, configuration: str = "3d_fullres",
-                        log: Path | None = None, processes: int = 2) -> None:
+                        log: Path | None = None, processes: int = 2,
+                        target_spacing: Sequence[float] | None = None) -> str:
+    """Plan and preprocess with the stock command; returns the plans' name. With ``target_spacing``
+    nnU-Net plans for that spacing instead of its own (patch size and network follow from it) and
+    writes the plans as ``nnUNetPlans_<spacing>mm``, leaving nnUNetPlans free for the stock plan."""
+    extra, name = [], plans_name_for(target_spacing)
+    if target_spacing is not None:
+        extra = ["-overwrite_target_spacing", *(f"{s:g}" for s in target_spacing), "-overwrite_plans_name", name]
     # nnUNet_n_proc_DA=0 makes the planner call torch.set_num_threads(0) and crash; plan with 1.
     run(["nnUNetv2_plan_and_preprocess", "-d", str(dataset_id), "-c", configuration, "-np", str(processes),
-         "--verify_dataset_integrity"], ws.env(nnUNet_n_proc_DA="1"), log)
+         "--verify_dataset_integrity", *extra], ws.env(nnUNet_n_proc_DA="1"), log)
+    return name
 
 
 def shrink_plans(ws: Workspace, dataset_id: int, batch_size: int = 2, base_features: int = 16,
-                 max_features: int = 128, configuration: str = "3d_fullres", name: str = CPU_PLANS) -> str:
-    """Copy nnUNetPlans into ``name`` with a smaller batch (for ``configuration``) and narrower
+                 max_features: int = 128, configuration: str = "3d_fullres", name: str = CPU_PLANS,
+                 source: str = "nnUNetPlans") -> str:
+    """Copy the plans ``source`` into ``name`` with a smaller batch (for ``configuration``) and narrower
     networks (every configuration: the 2d one may be borrowed by a 2D/3D trainer) for CPU
     schedules. The preprocessed data is shared (same data identifier), only training changes."""
     folder = ws.dataset_folder(dataset_id)
-    plans = json.loads((folder / "nnUNetPlans.json").read_text())
+    plans = json.loads((folder / f"{source}.json").read_text())
     plans["plans_name"] = name
     plans["configurations"][configuration]["batch_size"] = batch_size
     for config in plans["configurations"].values():

@@ -141,3 +141,60 @@ def test_error_sources_refuse_a_prediction_of_another_shape(tmp_path, sample_rea
                 predictions / f"{case}{sample_readonly.file_ending}")
     with pytest.raises(SystemExit, match=f"prediction of {case} has shape"):
         quality.error_sources(sample_readonly, sample_readonly, predictions)
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.mark.skipif(not (SHARED / "left_atrium").is_dir(), reason="../shared/data/left_atrium not present")
+def test_left_atrium_protocol_labels_the_first_cases_of_train_list_outside_the_test_split(tmp_path):
+    from nnunet_weak.dataset.sidecar import read_sidecar
+    from nnunet_weak.pipeline import Workspace
+
+    run = _runner()
+    ws = Workspace(tmp_path)
+    ws.raw.mkdir(parents=True)
+    dense = run.ensure_dense(ws, "left_atrium", SHARED / "left_atrium")
+    test = run.test_split(dense.cases())
+    weak = run.ensure_weak(ws, "la-semi-4", dense, test)
+    order = [line.strip() for line in (SHARED / "left_atrium" / "train.list").read_text().split() if line.strip()]
+    expected = [c for c in (f"la_{o}" if not o.startswith("la_") else o for o in order) if c not in test][:4]
+    cases = read_sidecar(weak.folder)["cases"]
+    assert len(test) == 16 and not set(test) & set(cases) and len(cases) == 64
+    assert sorted(c for c, r in cases.items() if r["labelled"]) == sorted(expected)
+    only = run.ensure_weak(ws, "la-semi-4-labelled-only", dense, test)
+    assert sorted(read_sidecar(only.folder)["cases"]) == sorted(expected)
+
+
+def test_plans_for_another_target_spacing_leave_the_stock_plans_alone(tmp_path, sample):
+    """What the left atrium's CPU schedule does: nnU-Net plans and preprocesses at 2 mm under its
+    own plans name, and the CPU plans are shrunk from those."""
+    import shutil
+
+    import numpy as np
+
+    from nnunet_weak.pipeline import Workspace, plan_and_preprocess, shrink_plans
+
+    ws = Workspace(tmp_path / "ws")
+    ws.raw.mkdir(parents=True)
+    shutil.copytree(sample.folder, ws.raw / "Dataset990_HippocampusSample")
+    name = plan_and_preprocess(ws, 990, processes=1, target_spacing=(2.0, 2.0, 2.0), log=tmp_path / "plan.log")
+    assert name == "nnUNetPlans_2x2x2mm"
+    folder = ws.dataset_folder(990)
+    assert not (folder / "nnUNetPlans.json").exists()
+    config = json.loads((folder / f"{name}.json").read_text())["configurations"]["3d_fullres"]
+    assert config["spacing"] == [2.0, 2.0, 2.0]
+    cpu = json.loads((folder / f"{shrink_plans(ws, 990, source=name)}.json").read_text())["configurations"]
+    assert cpu["3d_fullres"]["spacing"] == [2.0, 2.0, 2.0] and cpu["3d_fullres"]["batch_size"] == 2
+    case = sample.cases()[0]
+    stored = folder / config["data_identifier"]
+    voxels = np.prod(sample.read_label(case)[0].shape)
+    preprocessed = np.prod(_preprocessed_shape(stored / f"{case}.b2nd"))
+    # 1 mm -> 2 mm: an eighth of the voxels (nnU-Net rounds each axis and may crop zero borders)
+    assert voxels / 12 < preprocessed < voxels / 6
+
+
+def _preprocessed_shape(path: Path) -> tuple[int, ...]:
+    import blosc2
+
+    return tuple(blosc2.open(urlpath=str(path), mode="r").shape[1:])
