@@ -94,6 +94,10 @@ PROTOCOLS = {
     "la-semi-8": ("left_atrium", 132, "LASemi8", ["semi", "--first", "8"]),
     "la-semi-8-labelled-only": ("left_atrium", 133, "LASemi8LabelledOnly", ["labelled-only-of", "132"]),
     "la-full": ("left_atrium", 134, "LAFull", ["semi", "--fraction", "1.0"]),
+    "la-points": ("left_atrium", 135, "LAPoints", ["points"]),
+    "la-points-expanded": ("left_atrium", 136, "LAPointsExpanded", ["expand-of", "135"]),
+    "la-points-expanded-bg-tight": ("left_atrium", 137, "LAPointsExpandedBgTight",
+                                    ["expand-of", "135", "--threshold", "0.15", "--background-threshold", "0.4"]),
 }
 
 # schedule: epochs, iterations per epoch, plans, device, test-time mirroring
