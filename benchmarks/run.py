@@ -56,8 +56,8 @@ from dataset_conversion import hippocampus, left_atrium  # noqa: E402
 DATASETS = {
     # name: (dense id, folder name, converter, default source, target spacing of the CPU schedules)
     "hippocampus": (4, "Dataset004_Hippocampus", hippocampus, ROOT.parent / "shared/data/hippocampus", None),
-    # 0.625 mm gives a 128-voxel-class patch, far beyond one CPU thread; at 2 mm nnU-Net plans a
-    # 28x48x64 patch, the size of hippocampus's. Predictions are resampled to 0.625 mm and scored there.
+    # at 0.625 mm nnU-Net plans a 96x128x192 patch, 27x the voxels of its 28x48x64 patch at 2 mm (the
+    # size of hippocampus's), too much for one CPU thread. Predictions are scored at 0.625 mm.
     "left_atrium": (5, "Dataset005_LeftAtrium", left_atrium, ROOT.parent / "shared/data/left_atrium", (2.0, 2.0, 2.0)),
 }
 
