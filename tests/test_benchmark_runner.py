@@ -1,5 +1,5 @@
 """benchmarks/run.py refuses malformed settings before it touches any data; benchmarks/paired.py
-compares two scored runs case by case."""
+compares two scored runs case by case; label_quality.py and band_fill.py count and fill weak labels."""
 
 import importlib.util
 import json
@@ -198,3 +198,28 @@ def _preprocessed_shape(path: Path) -> tuple[int, ...]:
     import blosc2
 
     return tuple(blosc2.open(urlpath=str(path), mode="r").shape[1:])
+
+
+def test_band_fill_gives_each_band_voxel_to_the_nearer_labels():
+    """A constant image makes the geodesic distance Euclidean: along the x line through the click,
+    class labels end at x 12, the box's faces (background: the outside clicks bound the object) lie
+    at x 20 and 4 voxels to each side, so x 15 (3 voxels from the class, 4 from a face) joins the
+    class and x 17 (5 vs 3) becomes background; nothing stays ``ignore``."""
+    import numpy as np
+
+    from nnunet_weak.annotations.points import Click
+
+    fill = _runner("band_fill")
+    ignore = 2
+    labels = np.full((9, 9, 21), ignore, np.int16)
+    labels[2:7, 2:7, 8:13] = 1
+    clicks = [Click((4, 4, 10), 1, 1, 0, "inside")] + [
+        Click(index, 0, 1, 0, "outside") for index in
+        [(0, 4, 10), (8, 4, 10), (4, 0, 10), (4, 8, 10), (4, 4, 0), (4, 4, 20)]
+    ]
+    filled = fill.fill_band(np.ones(labels.shape, np.float32), labels, clicks, ignore, (1.0, 1.0, 1.0))
+    assert ignore not in filled
+    assert (filled[labels == 1] == 1).all()
+    assert filled[4, 4, 15] == 1 and filled[4, 4, 17] == 0
+    assert filled[4, 4, 5] == 1 and filled[4, 4, 3] == 0
+    assert filled[0, 0, 0] == 0
