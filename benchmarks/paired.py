@@ -1,10 +1,16 @@
-"""Paired comparison of two scored runs on the same test cases (per case: Dice averaged over classes).
+"""Paired comparison of scored runs on the same test cases (per case: Dice averaged over classes).
 
     python benchmarks/paired.py benchmarks/work/scores/RUN_A benchmarks/work/scores/RUN_B
+    python benchmarks/paired.py RUN_A RUN_A_REPEAT --vs RUN_B RUN_B_REPEAT
 
 Prints the mean Dice of each, the mean per-case difference A - B with its standard error, on how
 many cases A is better, and the two-sided p value of Wilcoxon's signed-rank test (SciPy). The
-folders are those ``nnunet-weak evaluate`` writes (``summary.json``); both must score the same cases.
+folders are those ``nnunet-weak evaluate`` writes (``summary.json``); all must score the same cases.
+
+The per-case test compares trained networks, not methods: two trainings of one command can
+differ with a tiny p (RESULTS.md). Given repeats (several runs on a side, ``--vs`` before B's
+runs), each case's Dice is averaged over a side's runs before the test, and the difference of
+the two sides' means is set beside the largest difference between two runs of one side.
 """
 
 from __future__ import annotations
@@ -36,18 +42,41 @@ def compare(a: dict[str, float], b: dict[str, float]) -> dict:
             "standard_error": se, "a_better": sum(d > 0 for d in diff), "p_wilcoxon": float(wilcoxon(diff).pvalue)}
 
 
+def mean_over_runs(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Each case's Dice averaged over repeated runs of one method (all must score the same cases)."""
+    for run in runs[1:]:
+        compare(runs[0], run)  # raises on different cases
+    return {case: sum(run[case] for run in runs) / len(runs) for case in runs[0]}
+
+
+def run_spread(runs: list[dict[str, float]]) -> float:
+    """The largest difference between the mean Dice of two runs of one method (0 for a single run)."""
+    means = [sum(run.values()) / len(run) for run in runs]
+    return max(means) - min(means)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("a", type=Path)
-    parser.add_argument("b", type=Path)
+    parser.add_argument("runs", type=Path, nargs="+", help="A's run(s); without --vs exactly two runs, A and B")
+    parser.add_argument("--vs", type=Path, nargs="+", help="B's run(s), when a side has repeats")
     args = parser.parse_args(argv)
+    if args.vs is None and len(args.runs) != 2:
+        parser.error("give two runs, A and B, or A's runs then --vs and B's runs")
+    side_a, side_b = (args.runs, args.vs) if args.vs else (args.runs[:1], args.runs[1:])
     try:
-        r = compare(case_dice(args.a), case_dice(args.b))
+        runs_a, runs_b = [case_dice(f) for f in side_a], [case_dice(f) for f in side_b]
+        r = compare(mean_over_runs(runs_a), mean_over_runs(runs_b))
     except (OSError, KeyError, ValueError) as error:
         sys.exit(f"paired.py: {error}")
-    print(f"A {args.a.name}: {r['mean_a']:.4f}\nB {args.b.name}: {r['mean_b']:.4f}\n"
-          f"A - B = {r['difference']:+.4f} (standard error {r['standard_error']:.4f}); A better on "
+    for label, folders, runs, mean in (("A", side_a, runs_a, r["mean_a"]), ("B", side_b, runs_b, r["mean_b"])):
+        each = ", ".join(f"{f.name} {sum(run.values()) / len(run):.4f}" for f, run in zip(folders, runs, strict=True))
+        print(f"{label} {each}" if len(runs) == 1 else f"{label} mean of {len(runs)} runs {mean:.4f}: {each}")
+    print(f"A - B = {r['difference']:+.4f} (standard error {r['standard_error']:.4f}); A better on "
           f"{r['a_better']} of {r['cases']} cases; Wilcoxon signed-rank p = {r['p_wilcoxon']:.3g}")
+    if len(runs_a) > 1 or len(runs_b) > 1:
+        spread = max(run_spread(runs_a), run_spread(runs_b))
+        verdict = "larger than" if abs(r["difference"]) > spread else "within"
+        print(f"runs of one side differ by up to {spread:.4f}: the difference is {verdict} that spread")
 
 
 if __name__ == "__main__":

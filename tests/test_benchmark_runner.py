@@ -1,5 +1,5 @@
 """benchmarks/run.py refuses malformed settings before it touches any data; benchmarks/paired.py
-compares two scored runs case by case; label_quality.py and band_fill.py count and fill weak labels."""
+compares scored runs case by case, repeats averaged; label_quality.py and band_fill.py count and fill weak labels."""
 
 import importlib.util
 import json
@@ -43,6 +43,26 @@ def test_paired_comparison_by_hand(tmp_path, capsys):
     assert result["mean_a"] == pytest.approx(0.7) and result["mean_b"] == pytest.approx(0.625)
     paired.main([str(a), str(b)])
     assert "A better on 3 of 4 cases" in capsys.readouterr().out
+
+
+def test_paired_comparison_averages_repeats_and_sets_the_difference_beside_their_spread(tmp_path, capsys):
+    paired = _runner("paired")
+    a = _summary(tmp_path / "a", {"c1": (0.8, 0.6), "c2": (0.9, 0.9), "c3": (0.5, 0.7), "c4": (0.6, 0.6)})
+    b1 = _summary(tmp_path / "b1", {"c1": (0.6, 0.6), "c2": (0.8, 0.8), "c3": (0.6, 0.6), "c4": (0.5, 0.5)})
+    b2 = _summary(tmp_path / "b2", {"c1": (0.8, 0.8), "c2": (0.8, 0.8), "c3": (0.7, 0.7), "c4": (0.6, 0.6)})
+    # per-case means over B's runs: 0.7, 0.8, 0.65, 0.55 (mean 0.675); B's runs score 0.625 and 0.725
+    mean_b = paired.mean_over_runs([paired.case_dice(b1), paired.case_dice(b2)])
+    assert mean_b == pytest.approx({"c1": 0.7, "c2": 0.8, "c3": 0.65, "c4": 0.55})
+    assert paired.run_spread([paired.case_dice(b1), paired.case_dice(b2)]) == pytest.approx(0.1)
+    paired.main([str(a), "--vs", str(b1), str(b2)])
+    out = capsys.readouterr().out
+    assert "B mean of 2 runs 0.6750" in out and "A - B = +0.0250" in out  # A scores 0.7
+    assert "differ by up to 0.1000: the difference is within that spread" in out
+    b3 = _summary(tmp_path / "b3", {"c1": (0.6, 0.6), "c2": (0.8, 0.8), "c3": (0.6, 0.6), "c4": (0.4, 0.4)})
+    paired.main([str(a), "--vs", str(b1), str(b3)])  # B's runs 0.625 and 0.6: 0.0875 below A, spread 0.025
+    assert "differ by up to 0.0250: the difference is larger than that spread" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        paired.main([str(a)])  # one run and no --vs: nothing to compare
 
 
 def test_paired_comparison_refuses_runs_on_different_cases(tmp_path):
