@@ -29,10 +29,14 @@ def case_dice(folder: Path) -> dict[str, float]:
     return {case: sum(c["dice"] for c in classes.values()) / len(classes) for case, classes in per_case.items()}
 
 
-def compare(a: dict[str, float], b: dict[str, float]) -> dict:
+def check_same_cases(a: dict[str, float], b: dict[str, float]) -> None:
     if set(a) != set(b):
         raise ValueError(f"the runs scored different cases: only in A {sorted(set(a) - set(b))[:5]}, "
                          f"only in B {sorted(set(b) - set(a))[:5]}")
+
+
+def compare(a: dict[str, float], b: dict[str, float]) -> dict:
+    check_same_cases(a, b)
     cases = sorted(a)
     diff = [a[c] - b[c] for c in cases]
     n = len(diff)
@@ -45,7 +49,7 @@ def compare(a: dict[str, float], b: dict[str, float]) -> dict:
 def mean_over_runs(runs: list[dict[str, float]]) -> dict[str, float]:
     """Each case's Dice averaged over repeated runs of one method (all must score the same cases)."""
     for run in runs[1:]:
-        compare(runs[0], run)  # raises on different cases
+        check_same_cases(runs[0], run)
     return {case: sum(run[case] for run in runs) / len(runs) for case in runs[0]}
 
 

@@ -63,6 +63,10 @@ def test_paired_comparison_averages_repeats_and_sets_the_difference_beside_their
     assert "differ by up to 0.0250: the difference is larger than that spread" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         paired.main([str(a)])  # one run and no --vs: nothing to compare
+    assert "give two runs, A and B, or A's runs then --vs and B's runs" in capsys.readouterr().err
+    b4 = _summary(tmp_path / "b4", {"c1": (0.6, 0.6), "c2": (0.8, 0.8)})
+    with pytest.raises(SystemExit, match=r"different cases: only in A \['c3', 'c4'\], only in B \[\]"):
+        paired.main([str(a), "--vs", str(b1), str(b4)])  # a repeat that scored fewer cases
 
 
 def test_paired_comparison_refuses_runs_on_different_cases(tmp_path):
