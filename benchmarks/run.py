@@ -98,6 +98,9 @@ PROTOCOLS = {
     "la-points-expanded": ("left_atrium", 136, "LAPointsExpanded", ["expand-of", "135"]),
     "la-points-expanded-bg-tight": ("left_atrium", 137, "LAPointsExpandedBgTight",
                                     ["expand-of", "135", "--threshold", "0.15", "--background-threshold", "0.4"]),
+    "la-points-expanded-bg-tight-outside": ("left_atrium", 138, "LAPointsExpandedBgTightOutside",
+                                            ["expand-of", "135", "--threshold", "0.15", "--background-threshold",
+                                             "0.4", "--outside-seeds"]),
 }
 
 # schedule: epochs, iterations per epoch, plans, device, test-time mirroring
