@@ -13,6 +13,11 @@ error: per class, its false positives (predicted the class, truly not) and false
 (truly the class, predicted not) split into voxels the weak dataset left ``ignore``, labelled
 background, labelled this class or labelled another class. Errors under ``ignore`` were
 extrapolated; errors under a (wrong) label were taught.
+
+With ``--distances`` it also says how far the wrong labels lie from what they claim to be: per
+class, the voxels labelled with the class that truly are not, by their distance in mm (the
+images' spacing) to the nearest voxel truly of the class. Wrong labels within a few mm blur the
+boundary; those further out leaked into other structures.
 """
 
 from __future__ import annotations
@@ -20,10 +25,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
+from scipy import ndimage
+
 from nnunet_weak.dataset import RawDataset, read_image
 from nnunet_weak.dataset.raw import as_label_array
 
 WEAK_LABEL_KINDS = ("ignore", "background", "this class", "other class")
+DISTANCE_BINS_MM = (1.0, 3.0, 10.0)  # upper edges; a last bin holds everything further out
 
 
 def label_quality(weak: RawDataset, dense: RawDataset) -> dict:
@@ -76,16 +85,45 @@ def error_sources(weak: RawDataset, dense: RawDataset, predictions: Path) -> dic
     return {"cases": len(cases), "classes": counts}
 
 
+def wrong_label_distances(weak: RawDataset, dense: RawDataset, bins: tuple[float, ...] = DISTANCE_BINS_MM) -> dict:
+    """Per class: counts of the voxels labelled with the class that truly are not, by their distance
+    in mm to the nearest voxel truly of the class, in the bins ``(0, bins[0]], (bins[0], bins[1]],
+    ..., (bins[-1], inf)``; a case without the class counts its wrong labels in the last bin."""
+    edges = np.asarray(bins, float)
+    counts = {c: np.zeros(len(edges) + 1, int) for c in weak.foreground_classes}
+    for case in weak.cases():
+        w, geometry = weak.read_label(case)
+        d, _ = dense.read_label(case)
+        for c in counts:
+            wrong = (w == c) & (d != c)
+            if not wrong.any():
+                continue
+            if (d == c).any():
+                distance = ndimage.distance_transform_edt(d != c, sampling=geometry.spacing_zyx)[wrong]
+            else:
+                distance = np.full(int(wrong.sum()), np.inf)
+            counts[c] += np.bincount(np.searchsorted(edges, distance, side="left"), minlength=len(edges) + 1)
+    return {c: k.tolist() for c, k in counts.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("weak", type=Path)
     parser.add_argument("dense", type=Path)
     parser.add_argument("--predictions", type=Path, help="predictions of cases of the weak dataset: where they err")
+    parser.add_argument("--distances", action="store_true", help="how far wrong labels lie from the class they claim")
     args = parser.parse_args()
     quality = label_quality(RawDataset(args.weak), RawDataset(args.dense))
     for c, q in quality["classes"].items():
         print(f"class {c}: precision {q['precision']:.3f}, coverage {q['coverage']:.3f}")
     print(f"background labels wrong: {quality['background_wrong']:.4f}; ignore: {quality['ignore']:.3f} of voxels")
+    if args.distances:
+        edges = DISTANCE_BINS_MM
+        names = [f"<= {edges[0]:g} mm", *(f"{a:g}-{b:g} mm" for a, b in zip(edges, edges[1:], strict=False)),
+                 f"> {edges[-1]:g} mm"]
+        for c, k in wrong_label_distances(RawDataset(args.weak), RawDataset(args.dense)).items():
+            shares = ", ".join(f"{name} {n / max(sum(k), 1):.2f}" for name, n in zip(names, k, strict=True))
+            print(f"class {c}: {sum(k)} wrong labels, by distance to the true class: {shares}")
     if args.predictions:
         sources = error_sources(RawDataset(args.weak), RawDataset(args.dense), args.predictions)
         print(f"errors of {args.predictions} ({sources['cases']} cases), by the weak label under them:")

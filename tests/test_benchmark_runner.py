@@ -167,6 +167,56 @@ def test_error_sources_refuse_a_prediction_of_another_shape(tmp_path, sample_rea
         quality.error_sources(sample_readonly, sample_readonly, predictions)
 
 
+def test_wrong_label_distances_match_a_brute_force_search_on_anisotropic_voxels(tmp_path, sample_readonly):
+    """Two real sample cases re-written at an anisotropic spacing; wrong labels placed by hand and
+    binned by brute-force distances to every true voxel; the second case's dense label loses class 2,
+    so its wrong class-2 labels have no true voxel and land in the last bin."""
+    import numpy as np
+
+    from nnunet_weak.dataset import RawDataset, read_image
+    from nnunet_weak.dataset.raw import Geometry, write_label
+
+    quality = _runner("label_quality")
+    rng = np.random.default_rng(0)
+    roots = {name: tmp_path / name for name in ("Dataset996_Dense", "Dataset997_Weak")}
+    for name, root in roots.items():
+        (root / "imagesTr").mkdir(parents=True)
+        (root / "labelsTr").mkdir()
+        meta = dict(sample_readonly.dataset_json)
+        if name.endswith("Weak"):
+            meta["labels"] = {**sample_readonly.dataset_json["labels"], "ignore": 3}
+        (root / "dataset.json").write_text(json.dumps(meta))
+    expected = {1: [0, 0, 0, 0], 2: [0, 0, 0, 0]}
+    for n, case in enumerate(sample_readonly.cases()[:2]):
+        dense, geometry = sample_readonly.read_label(case)
+        image, _ = read_image(sample_readonly.image_files(case)[0])
+        geometry = Geometry((0.8, 1.0, 2.5), geometry.origin, geometry.direction, geometry.shape)
+        if n == 1:
+            dense[dense == 2] = 0
+        weak = np.full_like(dense, 3)
+        for c in (1, 2):
+            truth = np.argwhere(dense == c) * np.array([2.5, 1.0, 0.8])
+            outside = np.argwhere(dense != c)
+            # half of the picks next to the class, so that every bin gets some
+            near = outside[np.abs(outside - np.argwhere(dense == 1).mean(0)).max(1) < 12]
+            picks = np.concatenate([near[rng.choice(len(near), 40, replace=False)],
+                                    outside[rng.choice(len(outside), 40, replace=False)]])
+            picks = picks[weak[tuple(picks.T)] == 3]
+            weak[tuple(picks.T)] = c
+            for voxel in picks:
+                d = np.sqrt(((truth - voxel * np.array([2.5, 1.0, 0.8])) ** 2).sum(1)).min() if len(truth) else np.inf
+                expected[c][sum(d > edge for edge in quality.DISTANCE_BINS_MM)] += 1
+            right = np.argwhere(dense == c)[:5]  # right labels are not counted
+            weak[tuple(right.T)] = c
+        for root, array in ((roots["Dataset996_Dense"], dense), (roots["Dataset997_Weak"], weak)):
+            write_label(array, geometry, root / "labelsTr" / f"{case}.nii.gz")
+            write_label(image, geometry, root / "imagesTr" / f"{case}_0000.nii.gz")
+
+    counts = quality.wrong_label_distances(RawDataset(roots["Dataset997_Weak"]), RawDataset(roots["Dataset996_Dense"]))
+    assert counts == expected
+    assert all(k > 0 for k in expected[1]) and expected[2][-1] >= 40  # every bin used; no true class 2 in case 2
+
+
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
