@@ -113,7 +113,8 @@ def main() -> None:
     parser.add_argument("--predictions", type=Path, help="predictions of cases of the weak dataset: where they err")
     parser.add_argument("--distances", action="store_true", help="how far wrong labels lie from the class they claim")
     args = parser.parse_args()
-    quality = label_quality(RawDataset(args.weak), RawDataset(args.dense))
+    weak, dense = RawDataset(args.weak), RawDataset(args.dense)
+    quality = label_quality(weak, dense)
     for c, q in quality["classes"].items():
         print(f"class {c}: precision {q['precision']:.3f}, coverage {q['coverage']:.3f}")
     print(f"background labels wrong: {quality['background_wrong']:.4f}; ignore: {quality['ignore']:.3f} of voxels")
@@ -121,11 +122,11 @@ def main() -> None:
         edges = DISTANCE_BINS_MM
         names = [f"<= {edges[0]:g} mm", *(f"{a:g}-{b:g} mm" for a, b in zip(edges, edges[1:], strict=False)),
                  f"> {edges[-1]:g} mm"]
-        for c, k in wrong_label_distances(RawDataset(args.weak), RawDataset(args.dense)).items():
+        for c, k in wrong_label_distances(weak, dense).items():
             shares = ", ".join(f"{name} {n / max(sum(k), 1):.2f}" for name, n in zip(names, k, strict=True))
             print(f"class {c}: {sum(k)} wrong labels, by distance to the true class: {shares}")
     if args.predictions:
-        sources = error_sources(RawDataset(args.weak), RawDataset(args.dense), args.predictions)
+        sources = error_sources(weak, dense, args.predictions)
         print(f"errors of {args.predictions} ({sources['cases']} cases), by the weak label under them:")
         for c, k in sources["classes"].items():
             print(f"class {c}: true {k['true']} voxels, predicted {k['predicted']}")

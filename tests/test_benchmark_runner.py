@@ -199,14 +199,14 @@ def test_wrong_label_distances_match_a_brute_force_search_on_anisotropic_voxels(
             outside = np.argwhere(dense != c)
             # half of the picks next to the class, so that every bin gets some
             near = outside[np.abs(outside - np.argwhere(dense == 1).mean(0)).max(1) < 12]
-            picks = np.concatenate([near[rng.choice(len(near), 40, replace=False)],
-                                    outside[rng.choice(len(outside), 40, replace=False)]])
-            picks = picks[weak[tuple(picks.T)] == 3]
+            picks = np.unique(np.concatenate([near[rng.choice(len(near), 40, replace=False)],
+                                              outside[rng.choice(len(outside), 40, replace=False)]]), axis=0)
+            picks = picks[weak[tuple(picks.T)] == 3]  # not already a wrong label of the other class
             weak[tuple(picks.T)] = c
             for voxel in picks:
                 d = np.sqrt(((truth - voxel * np.array([2.5, 1.0, 0.8])) ** 2).sum(1)).min() if len(truth) else np.inf
                 expected[c][sum(d > edge for edge in quality.DISTANCE_BINS_MM)] += 1
-            right = np.argwhere(dense == c)[:5]  # right labels are not counted
+            right = np.argwhere((dense == c) & (weak == 3))[:5]  # right labels are not counted
             weak[tuple(right.T)] = c
         for root, array in ((roots["Dataset996_Dense"], dense), (roots["Dataset997_Weak"], weak)):
             write_label(array, geometry, root / "labelsTr" / f"{case}.nii.gz")
