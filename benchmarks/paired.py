@@ -2,10 +2,12 @@
 
     python benchmarks/paired.py benchmarks/work/scores/RUN_A benchmarks/work/scores/RUN_B
     python benchmarks/paired.py RUN_A RUN_A_REPEAT --vs RUN_B RUN_B_REPEAT
+    python benchmarks/paired.py benchmarks/scores/RUN_A__20261124-2012.json benchmarks/work/scores/RUN_B
 
 Prints the mean Dice of each, the mean per-case difference A - B with its standard error, on how
-many cases A is better, and the two-sided p value of Wilcoxon's signed-rank test (SciPy). The
-folders are those ``nnunet-weak evaluate`` writes (``summary.json``); all must score the same cases.
+many cases A is better, and the two-sided p value of Wilcoxon's signed-rank test (SciPy). A run is
+a folder that ``nnunet-weak evaluate`` wrote (``summary.json``) or a run's archived copy of it in
+``benchmarks/scores/`` (``benchmarks/archive.py``); all must score the same cases.
 
 The per-case test compares trained networks, not methods: two trainings of one command can
 differ with a tiny p (RESULTS.md). Given repeats (several runs on a side, ``--vs`` before B's
@@ -24,8 +26,9 @@ from pathlib import Path
 from scipy.stats import wilcoxon
 
 
-def case_dice(folder: Path) -> dict[str, float]:
-    per_case = json.loads((folder / "summary.json").read_text())["per_case"]
+def case_dice(run: Path) -> dict[str, float]:
+    """Per case, Dice averaged over classes, from a score folder or an archived summary file."""
+    per_case = json.loads((run if run.is_file() else run / "summary.json").read_text())["per_case"]
     return {case: sum(c["dice"] for c in classes.values()) / len(classes) for case, classes in per_case.items()}
 
 

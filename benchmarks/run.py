@@ -5,7 +5,8 @@
 For a protocol it converts the dense source (../shared/data by default), holds out a fixed test
 split, derives the weak dataset with the ``nnunet-weak`` command, plans and preprocesses, trains
 with the stock ``nnUNetv2_train -tr TRAINER``, predicts the test split with ``nnUNetv2_predict``,
-scores it against the DENSE labels with ``nnunet-weak evaluate`` and appends a row (Dice, HD95,
+scores it against the DENSE labels with ``nnunet-weak evaluate``, keeps the per-case scores in
+benchmarks/scores/ (committed, see archive.py) and appends a row (Dice, HD95,
 surface Dice, annotation cost, seconds per iteration, peak memory) to benchmarks/RESULTS.md.
 Work files go to --work (default benchmarks/work, not committed); finished steps are reused.
 
@@ -51,6 +52,7 @@ from nnunet_weak.pipeline import (
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.archive import ARCHIVE, archive  # noqa: E402
 from dataset_conversion import hippocampus, left_atrium  # noqa: E402
 
 DATASETS = {
@@ -161,6 +163,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--source", type=Path, help="dense source folder (default ../shared/data/<dataset>)")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--no-row", action="store_true", help="do not append to RESULTS.md")
+    parser.add_argument("--archive", type=Path, default=ARCHIVE,
+                        help="where the run's per-case scores are kept (benchmarks/archive.py)")
     parser.add_argument("--env", nargs="*", default=[], metavar="NAME=VALUE", help="trainer settings")
     parser.add_argument("--checkpoint", default="checkpoint_final.pth", help="checkpoint nnUNetv2_predict uses (-chk)")
     args = parser.parse_args(argv)
@@ -227,6 +231,7 @@ def main(argv: list[str] | None = None) -> None:
     subprocess.run([executable("nnunet-weak"), "evaluate", "-pred", str(predictions), "-ref", str(dense.folder),
                     "-o", str(scores)], check=True, stdout=subprocess.DEVNULL)
     summary = json.loads((scores / "summary.json").read_text())
+    print(f"per-case scores kept in {archive(scores, args.archive)}")
     row = format_row(args, sidecar, summary, total_iterations, seconds_per_iteration, peak, train_minutes)
     print(row)
     if not args.no_row:

@@ -1,5 +1,6 @@
 """benchmarks/run.py refuses malformed settings before it touches any data; benchmarks/paired.py
-compares scored runs case by case, repeats averaged; label_quality.py and band_fill.py count and fill weak labels."""
+compares scored runs case by case, repeats averaged, from score folders or archive.py's copies;
+label_quality.py and band_fill.py count and fill weak labels."""
 
 import importlib.util
 import json
@@ -83,6 +84,33 @@ def test_paired_comparison_names_a_folder_without_scores(tmp_path):
     (tmp_path / "b").mkdir()
     with pytest.raises(SystemExit, match="paired.py: .*b/summary.json"):
         paired.main([str(a), str(tmp_path / "b")])
+
+
+def test_archived_scores_pair_like_their_folder_and_a_rescored_run_gets_its_own_file(tmp_path, capsys):
+    import calendar
+    import os
+
+    archive, paired = _runner("archive"), _runner("paired")
+    a = _summary(tmp_path / "run_a", {"c1": (0.8, 0.6), "c2": (0.9, 0.9), "c3": (0.5, 0.7), "c4": (0.6, 0.6)})
+    b = _summary(tmp_path / "run_b", {"c1": (0.6, 0.6), "c2": (0.8, 0.8), "c3": (0.6, 0.6), "c4": (0.5, 0.5)})
+    summary = json.loads((a / "summary.json").read_text())
+    summary.update(reference="/machine/x/Dataset004_Hippocampus", predictions="/machine/x/predictions/run_a")
+    (a / "summary.json").write_text(json.dumps(summary))
+    scored = calendar.timegm((2026, 11, 24, 20, 12, 0))
+    os.utime(a / "summary.json", (scored, scored))
+    kept = archive.archive(a, tmp_path / "scores")
+    assert kept == tmp_path / "scores" / "run_a__20261124-2012.json"
+    assert json.loads(kept.read_text())["reference"] == "Dataset004_Hippocampus"  # no machine paths
+    assert paired.case_dice(kept) == paired.case_dice(a)
+    paired.main([str(kept), str(b)])
+    assert "run_a__20261124-2012.json 0.7000" in capsys.readouterr().out
+    os.utime(a / "summary.json", (scored + 86400, scored + 86400))  # the same command, scored again a day later
+    again = archive.archive(a, tmp_path / "scores")
+    assert again.name == "run_a__20261125-2012.json" and kept.is_file()
+    assert sorted(f.name for f in (tmp_path / "scores").iterdir()) == [kept.name, again.name]  # nothing partial
+    with pytest.raises(SystemExit, match="no summary.json in .*unscored"):
+        archive.main([str(b), str(tmp_path / "unscored"), "--to", str(tmp_path / "other")])
+    assert not (tmp_path / "other").exists()  # refused before archiving anything
 
 
 def test_settings_tag_names_checkpoint_paths_without_nesting_folders():

@@ -1,0 +1,55 @@
+"""Keep a scored run's per-case figures in the repository, so that later sessions can pair with it.
+
+    python benchmarks/archive.py benchmarks/work/scores/RUN [benchmarks/work/scores/RUN2 ...]
+
+``benchmarks/work`` (predictions, checkpoints, scores) is not committed, and a fresh machine starts
+without it: runs measured on an earlier machine could no longer be compared case by case. This
+copies a run's ``summary.json`` (written by ``nnunet-weak evaluate``) to
+``benchmarks/scores/<run>__<YYYYmmdd-HHMM>.json``, the time being when it was scored, so that a
+repeat of the same command on another machine gets its own file. ``benchmarks/paired.py`` takes
+these files as well as score folders. ``benchmarks/run.py`` archives every run it scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ARCHIVE = HERE / "scores"
+
+
+def archive(scores: Path, archive_dir: Path = ARCHIVE, run_name: str | None = None) -> Path:
+    """Copy ``scores/summary.json`` to ``archive_dir`` under the run's name and scoring time; the
+    absolute paths of the machine it was scored on are reduced to folder names."""
+    summary_file = scores / "summary.json"
+    summary = json.loads(summary_file.read_text())
+    for key in ("reference", "predictions"):
+        if key in summary:
+            summary[key] = Path(summary[key]).name
+    stamp = time.strftime("%Y%m%d-%H%M", time.gmtime(summary_file.stat().st_mtime))
+    target = archive_dir / f"{run_name or scores.name}__{stamp}.json"
+    archive_dir.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".json.partial")
+    partial.write_text(json.dumps(summary, indent=1, allow_nan=True) + "\n")
+    partial.replace(target)
+    return target
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scores", type=Path, nargs="+", help="score folders written by nnunet-weak evaluate")
+    parser.add_argument("--to", type=Path, default=ARCHIVE, help="archive folder (default benchmarks/scores)")
+    args = parser.parse_args(argv)
+    missing = [str(f) for f in args.scores if not (f / "summary.json").is_file()]
+    if missing:
+        sys.exit(f"archive.py: no summary.json in {', '.join(missing)}; score the run first (nnunet-weak evaluate)")
+    for folder in args.scores:
+        print(archive(folder, args.to))
+
+
+if __name__ == "__main__":
+    main()
