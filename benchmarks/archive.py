@@ -6,8 +6,10 @@
 without it: runs measured on an earlier machine could no longer be compared case by case. This
 copies a run's ``summary.json`` (written by ``nnunet-weak evaluate``) to
 ``benchmarks/scores/<run>__<YYYYmmdd-HHMM>.json``, the time being when it was scored, so that a
-repeat of the same command on another machine gets its own file. ``benchmarks/paired.py`` takes
-these files as well as score folders. ``benchmarks/run.py`` archives every run it scores.
+repeat of the same command on another machine gets its own file. ``benchmarks/run.py`` archives
+every run it scores and adds its command and the training's log files (``"run"``): the same log
+names in two files mean one training scored twice, not two trainings. ``benchmarks/paired.py``
+takes these files as well as score folders.
 """
 
 from __future__ import annotations
@@ -22,11 +24,15 @@ HERE = Path(__file__).resolve().parent
 ARCHIVE = HERE / "scores"
 
 
-def archive(scores: Path, archive_dir: Path = ARCHIVE, run_name: str | None = None) -> Path:
+def archive(scores: Path, archive_dir: Path = ARCHIVE, run_name: str | None = None, about: dict | None = None) -> Path:
     """Copy ``scores/summary.json`` to ``archive_dir`` under the run's name and scoring time; the
-    absolute paths of the machine it was scored on are reduced to folder names."""
+    absolute paths of the machine it was scored on are reduced to folder names. ``about`` (e.g. the
+    command and the training's log file, which tells a re-scored training from a new one) is kept
+    under ``"run"``."""
     summary_file = scores / "summary.json"
     summary = json.loads(summary_file.read_text())
+    if about:
+        summary["run"] = about
     for key in ("reference", "predictions"):
         if key in summary:
             summary[key] = Path(summary[key]).name

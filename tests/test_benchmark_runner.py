@@ -98,9 +98,11 @@ def test_archived_scores_pair_like_their_folder_and_a_rescored_run_gets_its_own_
     (a / "summary.json").write_text(json.dumps(summary))
     scored = calendar.timegm((2026, 11, 24, 20, 12, 0))
     os.utime(a / "summary.json", (scored, scored))
-    kept = archive.archive(a, tmp_path / "scores")
+    kept = archive.archive(a, tmp_path / "scores", about={"training_logs": ["training_log_2026_11_24_19_22.txt"]})
     assert kept == tmp_path / "scores" / "run_a__20261124-2012.json"
-    assert json.loads(kept.read_text())["reference"] == "Dataset004_Hippocampus"  # no machine paths
+    stored = json.loads(kept.read_text())
+    assert stored["reference"] == "Dataset004_Hippocampus"  # no machine paths
+    assert stored["run"] == {"training_logs": ["training_log_2026_11_24_19_22.txt"]}
     assert paired.case_dice(kept) == paired.case_dice(a)
     paired.main([str(kept), str(b)])
     assert "run_a__20261124-2012.json 0.7000" in capsys.readouterr().out
