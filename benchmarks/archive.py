@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 ARCHIVE = HERE / "scores"
 
 
-def archive(scores: Path, archive_dir: Path = ARCHIVE, run_name: str | None = None, about: dict | None = None) -> Path:
+def archive(scores: Path, archive_dir: Path = ARCHIVE, about: dict | None = None) -> Path:
     """Copy ``scores/summary.json`` to ``archive_dir`` under the run's name and scoring time; the
     absolute paths of the machine it was scored on are reduced to folder names. ``about`` (e.g. the
     command and the training's log file, which tells a re-scored training from a new one) is kept
@@ -37,7 +37,7 @@ def archive(scores: Path, archive_dir: Path = ARCHIVE, run_name: str | None = No
         if key in summary:
             summary[key] = Path(summary[key]).name
     stamp = time.strftime("%Y%m%d-%H%M", time.gmtime(summary_file.stat().st_mtime))
-    target = archive_dir / f"{run_name or scores.name}__{stamp}.json"
+    target = archive_dir / f"{scores.name}__{stamp}.json"  # run.py names a score folder after its run
     archive_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".json.partial")
     partial.write_text(json.dumps(summary, indent=1, allow_nan=True) + "\n")

@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> None:
     summary = json.loads((scores / "summary.json").read_text())
     about = {"command": " ".join(["python benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)]),
              "training_logs": [f.name for f in sorted(results.glob("training_log_*.txt"))]}
-    print(f"per-case scores kept in {archive(scores, args.archive, run_name, about)}")
+    print(f"per-case scores kept in {archive(scores, args.archive, about)}")
     row = format_row(args, sidecar, summary, total_iterations, seconds_per_iteration, peak, train_minutes)
     print(row)
     if not args.no_row:
