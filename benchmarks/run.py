@@ -16,7 +16,9 @@ then gets its own results folder and the setting is named in the row. PA-Seg sta
 nnUNetTrainerPointSegResEnc on the same protocol and schedule, which must have run first; its row
 counts the stage-1 iterations too. ``--env nnUNet_weak_primary_weights=PATH
 nnUNet_weak_secondary_weights=PATH`` starts it from other stage-1 checkpoints instead (e.g. a longer
-stage 1); the row then names them and counts only stage 2.
+stage 1); the row then names them and counts only stage 2. ``--env nnUNet_weak_initial_weights=PATH`` starts any
+other trainer of ours from a complete checkpoint (a warm start, e.g. DTML after the labelled-only
+run); the row counts only the iterations after it.
 
 A finished training (``checkpoint_final.pth`` present) is not run again; an interrupted one
 (``checkpoint_latest.pth``, written every 250 iterations) is continued with nnU-Net's ``--c``. ``--checkpoint
@@ -268,9 +270,11 @@ def format_row(args, sidecar: dict, summary: dict, total_iterations: int, second
     per_class = " / ".join(f"{s['dice']:.3f}" for s in summary["per_class"].values())
     m = summary["mean"]
     trainer = args.trainer + "".join(f" {item}" for item in args.env)
+    given = any(item.split("=")[0].endswith("_weights") for item in args.env)
     if args.trainer == "nnUNetTrainerPointSegSCM":
-        given = any(item.split("=")[0].endswith("_weights") for item in args.env)
         trainer += " (after the stage-1 checkpoints given, not counted)" if given else " (after stage 1)"
+    elif given:
+        trainer += " (after the checkpoint given, not counted)"
     if args.checkpoint != "checkpoint_final.pth":
         trainer += f" -chk {args.checkpoint}"
     return (f"| {time.strftime('%Y-%m-%d')} | {args.protocol} | {trainer} "

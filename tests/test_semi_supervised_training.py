@@ -174,3 +174,35 @@ def test_supervised_loss_ignores_unlabelled_patches_whose_padding_nnunet_labels_
         silent = [torch.cat([o[:, :1] + 30, o[:, 1:] - 30], 1) for o in output]
         assert trainer.loss([s[:1] for s in silent], [t[:1] for t in target]).item() < -0.99
         assert trainer.supervised_loss(silent, target, labelled).item() > 0
+
+
+def test_a_run_can_start_from_a_complete_checkpoint_of_another_trainer(planned_semi_sample, tmp_path, monkeypatch):
+    """nnUNet_weak_initial_weights: DTML warm-started from the stock trainer's network, output layers
+    included (nnU-Net's -pretrained_weights drops them); what does not fit is refused by name."""
+    ws, _, plans, _, _ = planned_semi_sample
+    monkeypatch.delenv("nnUNet_weak_initial_weights", raising=False)
+    stock = make_trainer(ws, "nnUNetTrainerBenchmark", plans, monkeypatch)
+    stock.initialize()
+    checkpoint = tmp_path / "stock_final.pth"
+    stock.save_checkpoint(str(checkpoint))
+    fresh = make_trainer(ws, "nnUNetTrainerDTML", plans, monkeypatch)
+    fresh.initialize()
+
+    monkeypatch.setenv("nnUNet_weak_initial_weights", str(checkpoint))
+    warm = make_trainer(ws, "nnUNetTrainerDTML", plans, monkeypatch)
+    warm.initialize()
+    expected = stock.network.state_dict()
+    loaded = warm.network.state_dict()
+    assert set(loaded) == set(expected) and any(".seg_layers." in k for k in loaded)
+    assert all(torch.equal(loaded[k], expected[k]) for k in expected)
+    assert not all(torch.equal(fresh.network.state_dict()[k], expected[k]) for k in expected)
+
+    dual_head = make_trainer(ws, "nnUNetTrainerSDFDualHead", plans, monkeypatch)
+    with pytest.raises(RuntimeError, match=r"stock_final.pth does not fit nnUNetTrainerSDFDualHead's network"):
+        dual_head.initialize()
+    monkeypatch.setenv("nnUNet_weak_initial_weights", str(tmp_path / "missing.pth"))
+    with pytest.raises(RuntimeError, match=r"missing.pth: no such file"):
+        make_trainer(ws, "nnUNetTrainerDTML", plans, monkeypatch).initialize()
+    monkeypatch.setenv("nnUNet_weak_initial_weights", str(checkpoint))
+    with pytest.raises(RuntimeError, match="nnUNet_weak_primary_weights and nnUNet_weak_secondary_weights, not"):
+        make_trainer(ws, "nnUNetTrainerPointSegSCM", plans, monkeypatch).initialize()

@@ -34,6 +34,7 @@ from torch.nn import functional as F
 from nnunet_weak.losses import MaskedCEDiceLoss
 from nnunet_weak.networks import highest_resolution
 from nnunet_weak.networks.residual import residual_encoder_architecture
+from nnunet_weak.trainers.initial_weights import INITIAL_WEIGHTS, initial_weights_path
 from nnunet_weak.trainers.multi_network import MultiNetworkMixin
 from nnunet_weak.trainers.point_seg import nnUNetTrainerPointSeg
 from nnunet_weak.trainers.schedule import ScheduleFromEnvironment
@@ -73,6 +74,9 @@ class nnUNetTrainerPointSegSCM(MultiNetworkMixin, ScheduleFromEnvironment, nnUNe
     refresh_every = 10
 
     def initialize(self):
+        if initial_weights_path() is not None:
+            raise RuntimeError(f"{self.__class__.__name__} starts from two stage-1 checkpoints: name them with "
+                               f"{PRIMARY_WEIGHTS} and {SECONDARY_WEIGHTS}, not {INITIAL_WEIGHTS}.")
         super().initialize()
         architecture = residual_encoder_architecture(self.configuration_manager.configuration["architecture"])
         secondary = _build(architecture, self.num_input_channels, self.label_manager.num_segmentation_heads,

@@ -12,6 +12,8 @@ trainer is built (so ``--c`` must see the same values to resume the same schedul
 ``nnUNet_weak_threads``                torch threads when training on the CPU. ``-device cpu``
                                        leaves torch at one thread per core, which on a busy
                                        2-core machine was reported up to 40x slower than one thread.
+``nnUNet_weak_initial_weights``        start the network from a complete earlier checkpoint
+                                       (:mod:`nnunet_weak.trainers.initial_weights`)
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from __future__ import annotations
 import os
 
 import torch
+
+from nnunet_weak.trainers.initial_weights import load_initial_weights
 
 SETTINGS = {
     "nnUNet_weak_epochs": "num_epochs",
@@ -59,6 +63,10 @@ class ScheduleFromEnvironment:
         if threads is not None and self.device.type == "cpu":
             torch.set_num_threads(threads)
         self.iterations_this_epoch = 0
+
+    def initialize(self):
+        super().initialize()
+        load_initial_weights(self)
 
     def on_train_epoch_start(self):
         super().on_train_epoch_start()

@@ -1,0 +1,54 @@
+"""Start a training from a complete earlier checkpoint: ``nnUNet_weak_initial_weights=PATH``.
+
+nnU-Net's ``-pretrained_weights`` leaves out the segmentation layers (it is meant for transfer to
+other labels). Going on from a network trained on the *same* labels needs all of them: e.g. a
+semi-supervised trainer started from the stock trainer's run on the labelled cases (a warm start,
+so that the unlabelled cases meet a network that already segments), or the stock trainer fine-tuned
+from the same run as its control. The variable names a checkpoint nnU-Net wrote for the same
+plans, configuration and labels; its ``network_weights`` are loaded, strictly, into the trainer's
+network when the trainer is initialised. Everything else starts as without it: optimiser, learning
+rate schedule, epoch count and any extra network (DTML's distance network). ``--c`` continues from
+the run's own checkpoint as usual. PA-Seg stage 2 names its two starting points with its own
+variables (see :mod:`nnunet_weak.trainers.point_seg_scm`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from nnunet_weak.trainers.multi_network import unwrap
+
+INITIAL_WEIGHTS = "nnUNet_weak_initial_weights"
+
+
+def initial_weights_path() -> Path | None:
+    raw = os.environ.get(INITIAL_WEIGHTS, "").strip()
+    return Path(raw) if raw else None
+
+
+def load_initial_weights(trainer) -> Path | None:
+    """Load the checkpoint named by ``nnUNet_weak_initial_weights`` into ``trainer.network``; the path, or
+    None where the variable is unset."""
+    path = initial_weights_path()
+    if path is None:
+        return None
+    name = type(trainer).__name__
+    if not path.is_file():
+        raise RuntimeError(f"{INITIAL_WEIGHTS}={path}: no such file. Name a checkpoint_final.pth (or another "
+                           f"checkpoint nnU-Net wrote) of a run with the same plans, or unset the variable.")
+    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(checkpoint, dict) or "network_weights" not in checkpoint:
+        raise RuntimeError(f"{INITIAL_WEIGHTS}={path} is not a checkpoint written by nnU-Net (no network_weights).")
+    try:
+        unwrap(trainer.network).load_state_dict(checkpoint["network_weights"])
+    except RuntimeError as error:
+        first = str(error).splitlines()[0]
+        raise RuntimeError(
+            f"{INITIAL_WEIGHTS}={path} does not fit {name}'s network for these plans ({first}). Name a checkpoint "
+            f"of a run with the same plans, configuration and labels (trainer {checkpoint.get('trainer_name')!r} "
+            "wrote this one).") from None
+    trainer.print_to_log_file(f"network weights loaded from {path} ({INITIAL_WEIGHTS})")
+    return path
