@@ -203,6 +203,14 @@ def test_a_run_can_start_from_a_complete_checkpoint_of_another_trainer(planned_s
     monkeypatch.setenv("nnUNet_weak_initial_weights", str(tmp_path / "missing.pth"))
     with pytest.raises(RuntimeError, match=r"missing.pth: no such file"):
         make_trainer(ws, "nnUNetTrainerDTML", plans, monkeypatch).initialize()
+    not_a_checkpoint = tmp_path / "notes.pth"
+    not_a_checkpoint.write_text("not a checkpoint")
+    monkeypatch.setenv("nnUNet_weak_initial_weights", str(not_a_checkpoint))
+    with pytest.raises(RuntimeError, match=r"initial_weights: .*notes.pth could not be read as a checkpoint"):
+        make_trainer(ws, "nnUNetTrainerDTML", plans, monkeypatch).initialize()
+    torch.save({"weights": {}}, not_a_checkpoint)
+    with pytest.raises(RuntimeError, match=r"notes.pth is not a checkpoint written by nnU-Net"):
+        make_trainer(ws, "nnUNetTrainerDTML", plans, monkeypatch).initialize()
     monkeypatch.setenv("nnUNet_weak_initial_weights", str(checkpoint))
     with pytest.raises(RuntimeError, match="nnUNet_weak_primary_weights and nnUNet_weak_secondary_weights, not"):
         make_trainer(ws, "nnUNetTrainerPointSegSCM", plans, monkeypatch).initialize()

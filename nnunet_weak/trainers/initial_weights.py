@@ -29,6 +29,18 @@ def initial_weights_path() -> Path | None:
     return Path(raw) if raw else None
 
 
+def network_weights(path: Path, source: str) -> dict:
+    """``network_weights`` of the nnU-Net checkpoint at ``path``; ``source`` says in errors where the path came from."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:  # unpickling raises many types; the file is what is wrong
+        raise RuntimeError(f"{source}: {path} could not be read as a checkpoint ({type(error).__name__}: "
+                           f"{error}). Name a checkpoint_final.pth written by nnUNetv2_train.") from None
+    if not isinstance(checkpoint, dict) or "network_weights" not in checkpoint:
+        raise RuntimeError(f"{source}: {path} is not a checkpoint written by nnU-Net (no network_weights).")
+    return checkpoint["network_weights"]
+
+
 def load_initial_weights(trainer) -> Path | None:
     """Load the checkpoint named by ``nnUNet_weak_initial_weights`` into ``trainer.network``; the path, or
     None where the variable is unset."""
@@ -39,16 +51,13 @@ def load_initial_weights(trainer) -> Path | None:
     if not path.is_file():
         raise RuntimeError(f"{INITIAL_WEIGHTS}={path}: no such file. Name a checkpoint_final.pth (or another "
                            f"checkpoint nnU-Net wrote) of a run with the same plans, or unset the variable.")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    if not isinstance(checkpoint, dict) or "network_weights" not in checkpoint:
-        raise RuntimeError(f"{INITIAL_WEIGHTS}={path} is not a checkpoint written by nnU-Net (no network_weights).")
+    weights = network_weights(path, INITIAL_WEIGHTS)
     try:
-        unwrap(trainer.network).load_state_dict(checkpoint["network_weights"])
+        unwrap(trainer.network).load_state_dict(weights)
     except RuntimeError as error:
         first = str(error).splitlines()[0]
         raise RuntimeError(
             f"{INITIAL_WEIGHTS}={path} does not fit {name}'s network for these plans ({first}). Name a checkpoint "
-            f"of a run with the same plans, configuration and labels (trainer {checkpoint.get('trainer_name')!r} "
-            "wrote this one).") from None
+            "of a run with the same plans, configuration and labels.") from None
     trainer.print_to_log_file(f"network weights loaded from {path} ({INITIAL_WEIGHTS})")
     return path

@@ -34,7 +34,7 @@ from torch.nn import functional as F
 from nnunet_weak.losses import MaskedCEDiceLoss
 from nnunet_weak.networks import highest_resolution
 from nnunet_weak.networks.residual import residual_encoder_architecture
-from nnunet_weak.trainers.initial_weights import INITIAL_WEIGHTS, initial_weights_path
+from nnunet_weak.trainers.initial_weights import INITIAL_WEIGHTS, initial_weights_path, network_weights
 from nnunet_weak.trainers.multi_network import MultiNetworkMixin
 from nnunet_weak.trainers.point_seg import nnUNetTrainerPointSeg
 from nnunet_weak.trainers.schedule import ScheduleFromEnvironment
@@ -98,7 +98,7 @@ class nnUNetTrainerPointSegSCM(MultiNetworkMixin, ScheduleFromEnvironment, nnUNe
                 f"'nnUNetv2_train DATASET {self.configuration_name} {self.fold} -tr {trainer} -p "
                 f"{self.plans_manager.plans_name}' first, or set {variable} to that run's checkpoint_final.pth."
             )
-        return torch.load(path, map_location="cpu", weights_only=False)["network_weights"]
+        return network_weights(path, variable if os.environ.get(variable) else f"the stage-1 checkpoint of {trainer}")
 
     def on_train_epoch_start(self):
         super().on_train_epoch_start()
