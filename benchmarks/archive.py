@@ -8,7 +8,8 @@ copies a run's ``summary.json`` (written by ``nnunet-weak evaluate``) to
 ``benchmarks/scores/<run>__<YYYYmmdd-HHMM>.json``, the time being when it was scored, so that a
 repeat of the same command on another machine gets its own file. ``benchmarks/run.py`` archives
 every run it scores and adds its command and the training's log files (``"run"``): the same log
-names in two files mean one training scored twice, not two trainings. ``benchmarks/paired.py``
+names in two files mean one training scored twice, not two trainings. The command is kept as run:
+a checkpoint it names by absolute path stays so, since run.py's folder names hash that path. ``benchmarks/paired.py``
 takes these files as well as score folders.
 """
 
