@@ -45,6 +45,7 @@ from nnunet_weak.pipeline import (
     plan_and_preprocess,
     plans_name_for,
     predict,
+    predict_from_checkpoint,
     shrink_plans,
     train,
     training_log_seconds_per_iteration,
@@ -77,6 +78,8 @@ PROTOCOLS = {
     "hippo-semi-4-labelled-only": ("hippocampus", 115, "HippoSemi4LabelledOnly", ["labelled-only-of", "114"]),
     "hippo-semi-2": ("hippocampus", 120, "HippoSemi2", ["semi", "--labelled", "2"]),
     "hippo-semi-2-labelled-only": ("hippocampus", 121, "HippoSemi2LabelledOnly", ["labelled-only-of", "120"]),
+    # self-training: the semi-supervised dataset named, its ignore voxels filled by a --teacher checkpoint
+    "hippo-semi-2-pseudo": ("hippocampus", 127, "HippoSemi2Pseudo", ["pseudo-of", "120"]),
     "hippo-points": ("hippocampus", 116, "HippoPoints", ["points"]),
     "hippo-points-expanded": ("hippocampus", 118, "HippoPointsExpanded", ["expand-of", "116"]),
     "hippo-points-expanded-outside": ("hippocampus", 119, "HippoPointsExpandedOutside",
@@ -95,6 +98,7 @@ PROTOCOLS = {
     # left atrium: the first N cases of train.list (after the held-out fifth) labelled, the rest unlabelled
     "la-semi-4": ("left_atrium", 130, "LASemi4", ["semi", "--first", "4"]),
     "la-semi-4-labelled-only": ("left_atrium", 131, "LASemi4LabelledOnly", ["labelled-only-of", "130"]),
+    "la-semi-4-pseudo": ("left_atrium", 139, "LASemi4Pseudo", ["pseudo-of", "130"]),
     "la-semi-8": ("left_atrium", 132, "LASemi8", ["semi", "--first", "8"]),
     "la-semi-8-labelled-only": ("left_atrium", 133, "LASemi8LabelledOnly", ["labelled-only-of", "132"]),
     "la-full": ("left_atrium", 134, "LAFull", ["semi", "--fraction", "1.0"]),
@@ -156,6 +160,29 @@ def ensure_weak(ws: Workspace, protocol: str, dense: RawDataset, test: list[str]
     return RawDataset(folder)
 
 
+def ensure_pseudo(ws: Workspace, data_ws: Workspace, protocol: str, dense: RawDataset, test: list[str],
+                  teacher: Path, device: str) -> RawDataset:
+    """A pseudo-label protocol's dataset: the weak dataset it names (made in ``data_ws``), its ``ignore``
+    voxels filled with the confident predictions of the ``teacher`` checkpoint (``nnunet-weak
+    pseudo-label``). ``ws`` is the teacher's own workspace: one dataset id, one teacher."""
+    _, weak_id, weak_name, args = PROTOCOLS[protocol]
+    folder = ws.raw / f"Dataset{weak_id:03d}_{weak_name}"
+    if folder.is_dir():
+        return RawDataset(folder)
+    base = ensure_weak(data_ws, next(p for p, v in PROTOCOLS.items() if v[1] == int(args[1])), dense, test)
+    images, predictions = ws.root / "teacher_images", ws.root / "teacher_predictions"
+    images.mkdir(parents=True, exist_ok=True)
+    for case, record in read_sidecar(base.folder)["cases"].items():
+        if record["annotated_voxels"] < record["total_voxels"]:
+            for f in base.image_files(case):
+                if not (images / f.name).exists():
+                    (images / f.name).symlink_to(f.resolve())
+    predict_from_checkpoint(teacher, images, predictions, device=device, log=ws.root / "logs" / "predict_teacher.log")
+    subprocess.run([executable("nnunet-weak"), "pseudo-label", "-i", str(base.folder), "-p", str(predictions),
+                    "-o", str(folder), "-np", "2"], check=True, env=ws.env())
+    return RawDataset(folder)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--protocol", required=True, choices=sorted(PROTOCOLS))
@@ -169,21 +196,32 @@ def main(argv: list[str] | None = None) -> None:
                         help="where the run's per-case scores are kept (benchmarks/archive.py)")
     parser.add_argument("--env", nargs="*", default=[], metavar="NAME=VALUE", help="trainer settings")
     parser.add_argument("--checkpoint", default="checkpoint_final.pth", help="checkpoint nnUNetv2_predict uses (-chk)")
+    parser.add_argument("--teacher", type=Path, help="checkpoint whose confident predictions fill the ignore voxels "
+                        "(the *-pseudo protocols, and only those)")
     args = parser.parse_args(argv)
     if any("=" not in item for item in args.env):
         parser.error(f"--env takes NAME=VALUE items, got {args.env}")
     settings = dict(item.split("=", 1) for item in args.env)
+    pseudo = PROTOCOLS[args.protocol][3][0] == "pseudo-of"
+    if pseudo != (args.teacher is not None):
+        parser.error("--teacher CHECKPOINT goes with the *-pseudo protocols, and only with them")
 
     dataset, weak_id, _, _ = PROTOCOLS[args.protocol]
     epochs, iterations, plans, device, tta = SCHEDULES[args.schedule]
-    ws = Workspace(args.work.resolve())
+    ws = data_ws = Workspace(args.work.resolve())
     ws.raw.mkdir(parents=True, exist_ok=True)
     dense = ensure_dense(ws, dataset, args.source or DATASETS[dataset][3])
     test = test_split(dense.cases())
-    weak = ensure_weak(ws, args.protocol, dense, test)
+    tag = settings_tag(settings)
+    if pseudo:
+        teacher = str(args.teacher.resolve())
+        tag = settings_tag({**settings, "teacher": teacher})
+        ws = Workspace(data_ws.root / "pseudo" / settings_tag({"teacher": teacher}).removeprefix("__"))
+        weak = ensure_pseudo(ws, data_ws, args.protocol, dense, test, Path(teacher), device)
+    else:
+        weak = ensure_weak(ws, args.protocol, dense, test)
     sidecar = read_sidecar(weak.folder)
     logs = ws.root / "logs"
-    tag = settings_tag(settings)
     run_name = f"{args.protocol}__{args.trainer}__{args.schedule}{tag}"
 
     spacing = DATASETS[dataset][4] if plans == CPU_PLANS else None
@@ -220,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
             write_ensemble_checkpoint(results / args.checkpoint.replace("_ensemble.pth", ".pth"),
                                       getattr(nnunet_weak.trainers, args.trainer))
 
-    images = ws.root / f"test_images_{dense.name}"
+    images = data_ws.root / f"test_images_{dense.name}"
     if not images.is_dir():
         images.mkdir()
         for case in test:

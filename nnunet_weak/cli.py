@@ -163,6 +163,28 @@ def cmd_expand_points(args) -> None:
           f"labelled by {t['clicks']} clicks")
 
 
+def cmd_pseudo_label(args) -> None:
+    from nnunet_weak.dataset import RawDataset
+    from nnunet_weak.derive import build_weak_dataset, pseudo_label_annotator
+
+    source = RawDataset(_dataset_folder(args.i))
+    if not 0 < args.confidence <= 1:
+        raise WeakDatasetError(f"--confidence must lie in (0, 1], got {args.confidence}")
+    predictions = Path(args.p)
+    if not predictions.is_dir():
+        raise WeakDatasetError(f"predictions folder {predictions} not found; write it with nnUNetv2_predict -i "
+                               f"{source.folder / 'imagesTr'} -o {predictions} ... --save_probabilities")
+    parameters = {"weak_dataset": str(source.folder.resolve()), "predictions": str(predictions.resolve()),
+                  "confidence": args.confidence}
+    sidecar = build_weak_dataset(source, _output_folder(args.o), "pseudo_labels",
+                                 pseudo_label_annotator(source, predictions, args.confidence), parameters, None,
+                                 overwrite=args.overwrite, processes=args.np)
+    filled = sum(r["pseudo_labelled_voxels"] for r in sidecar["cases"].values())
+    t = sidecar["totals"]
+    print(f"wrote {_output_folder(args.o)}: {t['cases']} cases, {100 * t['annotated_fraction']:.2f} % of voxels "
+          f"labelled by people, {100 * filled / t['total_voxels']:.2f} % pseudo-labelled")
+
+
 def cmd_check(args) -> None:
     from nnunet_weak.preprocessing_check import check_dataset_against_plans
 
@@ -261,6 +283,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--background-threshold", type=float, default=None, help="inside the boxes too, background "
                    "at or above this share of the box's largest geodesic distance from every object (not in "
                    "PA-Seg; off by default)")
+    p.add_argument("-np", type=int, default=1, help="cases processed in parallel (1)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+
+    p = add("pseudo-label", cmd_pseudo_label, "fill a weak dataset's ignore voxels with a trained network's "
+            "confident predictions (self-training)",
+            "nnunet-weak pseudo-label -i Dataset304_HippoSemi -p teacher_predictions/ -o Dataset305_HippoPseudo")
+    p.add_argument("-i", required=True, help="weak dataset made by nnunet-weak (people's labels are kept)")
+    p.add_argument("-p", required=True, help="folder of <case>.npz written by nnUNetv2_predict --save_probabilities "
+                   "on the weak dataset's imagesTr")
+    p.add_argument("-o", required=True, help="output DatasetXXX_Name folder (bare names go to $nnUNet_raw)")
+    p.add_argument("--confidence", type=float, default=0.9, help="fill a voxel only where the largest class "
+                   "probability is at least this (0.9); the rest stays ignore")
     p.add_argument("-np", type=int, default=1, help="cases processed in parallel (1)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
 

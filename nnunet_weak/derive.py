@@ -35,6 +35,7 @@ from nnunet_weak.annotations import (
 )
 from nnunet_weak.annotations.point_expansion import expand_clicks
 from nnunet_weak.annotations.points import Click
+from nnunet_weak.annotations.pseudo_labels import fill_ignore_with_predictions
 from nnunet_weak.annotations.sparse_slices import PRESETS
 from nnunet_weak.dataset import Geometry, RawDataset, atomic_output_dir, read_image, write_label
 from nnunet_weak.dataset.raw import as_label_array
@@ -281,6 +282,38 @@ def expanded_points_annotator(points_dataset: RawDataset, threshold: float = 0.2
         labels = expand_clicks(image, clicks, ignore_label_for(source), geometry.spacing_zyx, threshold, lam,
                                iterations, outside_seeds, background_threshold)
         return labels, geometry, {"clicks": sidecar["cases"][case]["clicks"]}
+
+    return annotate
+
+
+def pseudo_label_annotator(weak_dataset: RawDataset, predictions: str | Path, confidence: float = 0.9) -> Annotator:
+    """Keep a weak dataset's labels and give its ``ignore`` voxels the confident predictions saved by
+    ``nnUNetv2_predict --save_probabilities`` in ``predictions`` (``<case>.npz``). The record keeps the
+    weak dataset's (slices, clicks) and counts only people's labels as annotated (the cost); the filled
+    voxels are ``pseudo_labelled_voxels``."""
+    records = read_sidecar(weak_dataset.folder)["cases"]
+    predictions = Path(predictions)
+
+    def annotate(source: RawDataset, case: str, rng: np.random.Generator):
+        weak, geometry = source.read_label(case)
+        ignore = ignore_label_for(source)
+        annotated = int(np.count_nonzero(weak != ignore))
+        record = {**records[case], "labelled": annotated > 0, "annotated_voxels": annotated,
+                  "pseudo_labelled_voxels": 0}
+        if annotated == weak.size:
+            return weak, geometry, record
+        npz = predictions / f"{case}.npz"
+        if not npz.is_file():
+            raise WeakDatasetError(f"case {case}: no {npz.name} in {predictions}; predict this dataset's imagesTr "
+                                   "with nnUNetv2_predict ... --save_probabilities into that folder")
+        with np.load(npz) as saved:
+            if "probabilities" not in saved.files:
+                raise WeakDatasetError(f"case {case}: {npz} holds no 'probabilities'; give the .npz files that "
+                                       "nnUNetv2_predict --save_probabilities writes")
+            probabilities = saved["probabilities"]
+        filled, record["pseudo_labelled_voxels"] = fill_ignore_with_predictions(weak, probabilities, ignore,
+                                                                                confidence)
+        return filled, geometry, record
 
     return annotate
 

@@ -157,6 +157,23 @@ def predict(ws: Workspace, dataset_id: int, images: Path, output: Path, trainer:
     run(cmd, ws.env(OMP_NUM_THREADS=1), log)
 
 
+def predict_from_checkpoint(checkpoint: Path, images: Path, output: Path, device: str = "cpu",
+                            log: Path | None = None, probabilities: bool = True) -> None:
+    """Predict with the network of one checkpoint, found by nnU-Net's folder layout
+    (``<trainer>__<plans>__<configuration>/fold_<f>/<checkpoint>.pth``), saving the class probabilities
+    (``<case>.npz``) as well unless told not to."""
+    checkpoint = Path(checkpoint)
+    fold = checkpoint.parent.name
+    if not checkpoint.is_file() or not fold.startswith("fold_"):
+        raise FileNotFoundError(f"{checkpoint}: expected an nnU-Net checkpoint at <model folder>/fold_<f>/<name>.pth")
+    cmd = ["nnUNetv2_predict_from_modelfolder", "-i", str(images), "-o", str(output),
+           "-m", str(checkpoint.parent.parent), "-f", fold.removeprefix("fold_"), "-chk", checkpoint.name,
+           "-device", device, "-npp", "1", "-nps", "1", "--disable_tta", "--disable_progress_bar"]
+    if probabilities:
+        cmd.append("--save_probabilities")
+    run(cmd, dict(os.environ, OMP_NUM_THREADS="1"), log)
+
+
 def training_log_seconds_per_iteration(results_folder: Path, iterations_per_epoch: int) -> float:
     """Mean epoch time from nnU-Net's training log (first epoch left out: warm-up), per iteration."""
     logs = sorted(results_folder.glob("training_log_*.txt"))

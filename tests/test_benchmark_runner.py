@@ -25,6 +25,16 @@ def test_env_items_without_a_value_are_refused(tmp_path, capsys):
     assert not any(tmp_path.iterdir())  # nothing written
 
 
+@pytest.mark.parametrize("arguments", [["--protocol", "la-semi-4-pseudo"],
+                                       ["--protocol", "la-semi-4", "--teacher", "teacher.pth"]])
+def test_a_teacher_goes_with_the_pseudo_label_protocols_only(tmp_path, capsys, arguments):
+    with pytest.raises(SystemExit) as exit_info:
+        _runner().main([*arguments, "--work", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "--teacher CHECKPOINT goes with the *-pseudo protocols, and only with them" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
 def _summary(folder: Path, dice: dict[str, tuple[float, float]]) -> Path:
     folder.mkdir()
     per_case = {case: {"anterior": {"dice": a}, "posterior": {"dice": p}} for case, (a, p) in dice.items()}

@@ -5,7 +5,8 @@ checks and benchmark rows read it. Layout::
 
     {
       "format_version": 1,
-      "kind": "sparse_slices" | "points" | "semi_supervised" | "user_sparse" | "user_points",
+      "kind": "sparse_slices" | "points" | "semi_supervised" | "user_sparse" | "user_points"
+              | "points_expanded" | "pseudo_labels",
       "parameters": {...},          # every option of the command that made it
       "seed": 0,
       "source": "/path/to/dense/Dataset004_Hippocampus",
