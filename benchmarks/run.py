@@ -315,6 +315,8 @@ def format_row(args, sidecar: dict, summary: dict, total_iterations: int, second
         trainer += " (after the checkpoint given, not counted)"
     if args.checkpoint != "checkpoint_final.pth":
         trainer += f" -chk {args.checkpoint}"
+    if args.teacher is not None:
+        trainer += f" --teacher {args.teacher}"
     return (f"| {time.strftime('%Y-%m-%d')} | {args.protocol} | {trainer} "
             f"| {args.schedule} ({total_iterations} it) "
             f"| {100 * t['annotated_fraction']:.1f} % vox, {t['labelled_cases']}/{t['cases']} cases labelled "
