@@ -291,7 +291,11 @@ def pseudo_label_annotator(weak_dataset: RawDataset, predictions: str | Path, co
     ``nnUNetv2_predict --save_probabilities`` in ``predictions`` (``<case>.npz``). The record keeps the
     weak dataset's (slices, clicks) and counts only people's labels as annotated (the cost); the filled
     voxels are ``pseudo_labelled_voxels``."""
-    records = read_sidecar(weak_dataset.folder)["cases"]
+    sidecar = read_sidecar(weak_dataset.folder)
+    if sidecar["kind"] == "pseudo_labels":  # its filled voxels would count as people's labels
+        raise WeakDatasetError(f"{weak_dataset.name} already holds pseudo labels; fill the dataset they were made "
+                               f"from ({sidecar['parameters']['weak_dataset']}) with the new teacher's predictions")
+    records = sidecar["cases"]
     predictions = Path(predictions)
 
     def annotate(source: RawDataset, case: str, rng: np.random.Generator):

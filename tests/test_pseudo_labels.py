@@ -99,9 +99,17 @@ def test_pseudo_label_command_fills_unlabelled_cases_with_a_trained_networks_pre
         segmentation = read_image(predictions / f"{case}.nii.gz")[0]
         assert np.array_equal(after[confident], segmentation[confident])
 
+    # a second round starts from the people's labels, not from the first round's pseudo labels
+    refused = tmp_path / "Dataset997_Refused"
+    assert main(["pseudo-label", "-i", str(out), "-p", str(predictions), "-o", str(refused)]) == 2
+    assert f"already holds pseudo labels; fill the dataset they were made from ({weak.folder.resolve()}" in \
+        capsys.readouterr().err and not refused.exists()
+    assert main(["pseudo-label", "-i", str(weak.folder), "-p", str(predictions), "-o", str(refused),
+                 "--confidence", "0"]) == 2
+    assert "--confidence must lie in (0, 1], got 0.0" in capsys.readouterr().err and not refused.exists()
+
     # a case without its prediction is named, and nothing is left behind
     (predictions / f"{unlabelled[0]}.npz").unlink()
-    refused = tmp_path / "Dataset997_Refused"
     assert main(["pseudo-label", "-i", str(weak.folder), "-p", str(predictions), "-o", str(refused)]) == 2
     err = capsys.readouterr().err
     assert f"case {unlabelled[0]}: no {unlabelled[0]}.npz" in err and "--save_probabilities" in err, err
