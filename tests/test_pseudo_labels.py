@@ -114,3 +114,15 @@ def test_pseudo_label_command_fills_unlabelled_cases_with_a_trained_networks_pre
     err = capsys.readouterr().err
     assert f"case {unlabelled[0]}: no {unlabelled[0]}.npz" in err and "--save_probabilities" in err, err
     assert not refused.exists() and not any(p.name.startswith(".Dataset997") for p in tmp_path.iterdir())
+
+
+def test_missing_predictions_folder_and_checkpoint_are_named(sample, tmp_path, capsys):
+    semi = tmp_path / "Dataset998_Semi"
+    assert main(["semi", "-i", str(sample.folder), "-o", str(semi), "--labelled", "2"]) == 0
+    out = tmp_path / "Dataset999_Pseudo"
+    assert main(["pseudo-label", "-i", str(semi), "-p", str(tmp_path / "nowhere"), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"predictions folder {tmp_path / 'nowhere'} not found" in err and "--save_probabilities" in err, err
+    assert not out.exists()
+    with pytest.raises(FileNotFoundError, match="expected an nnU-Net checkpoint at <model folder>/fold_<f>/"):
+        predict_from_checkpoint(tmp_path / "model" / "checkpoint_final.pth", tmp_path, tmp_path / "predictions")
