@@ -126,3 +126,25 @@ def test_missing_predictions_folder_and_checkpoint_are_named(sample, tmp_path, c
     assert not out.exists()
     with pytest.raises(FileNotFoundError, match="expected an nnU-Net checkpoint at <model folder>/fold_<f>/"):
         predict_from_checkpoint(tmp_path / "model" / "checkpoint_final.pth", tmp_path, tmp_path / "predictions")
+
+
+@pytest.mark.parametrize("content, match", [
+    ({"softmax": None}, "holds no 'probabilities'"),
+    ({"probabilities": "wrong shape"}, "do not fit the label map"),
+])
+def test_prediction_files_that_do_not_fit_are_named_by_case(sample, tmp_path, capsys, content, match):
+    semi = tmp_path / "Dataset998_Semi"
+    assert main(["semi", "-i", str(sample.folder), "-o", str(semi), "--labelled", "2"]) == 0
+    labelled = json.loads((semi / "annotation.json").read_text())["parameters"]["labelled_cases"]
+    predictions = tmp_path / "predictions"
+    predictions.mkdir()
+    for case in sample.cases():
+        shape = read_image(sample.label_file(case))[0].shape
+        probabilities = np.full((3, shape[0], shape[1], shape[2] + 1), 1 / 3, dtype=np.float32)
+        np.savez(predictions / f"{case}.npz", **{name: probabilities for name in content})
+    out = tmp_path / "Dataset999_Pseudo"
+    assert main(["pseudo-label", "-i", str(semi), "-p", str(predictions), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    first_unlabelled = next(c for c in sorted(sample.cases()) if c not in labelled)
+    assert f"case {first_unlabelled}" in err and match in err, err
+    assert not out.exists()
