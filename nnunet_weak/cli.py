@@ -164,12 +164,15 @@ def cmd_expand_points(args) -> None:
 
 
 def cmd_pseudo_label(args) -> None:
+    from nnunet_weak.annotations.pseudo_labels import check_confidence
     from nnunet_weak.dataset import RawDataset
     from nnunet_weak.derive import build_weak_dataset, pseudo_label_annotator
 
     source = RawDataset(_dataset_folder(args.i))
-    if not 0 < args.confidence <= 1:
-        raise WeakDatasetError(f"--confidence must lie in (0, 1], got {args.confidence}")
+    try:  # before any worker starts, so nothing is written
+        check_confidence(args.confidence)
+    except ValueError as e:
+        raise WeakDatasetError(f"{e} (--confidence)") from None
     predictions = Path(args.p)
     if not predictions.is_dir():
         raise WeakDatasetError(f"predictions folder {predictions} not found; write it with nnUNetv2_predict -i "

@@ -11,6 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 
+def check_confidence(confidence: float) -> None:
+    """Raise ValueError unless 0 < confidence <= 1."""
+    if not 0 < confidence <= 1:
+        raise ValueError(f"confidence must lie in (0, 1], got {confidence}")
+
+
 def fill_ignore_with_predictions(weak: np.ndarray, probabilities: np.ndarray, ignore_label: int,
                                  confidence: float) -> tuple[np.ndarray, int]:
     """Return the filled label map and how many voxels got a pseudo label.
@@ -22,8 +28,7 @@ def fill_ignore_with_predictions(weak: np.ndarray, probabilities: np.ndarray, ig
         ignore_label: the ``ignore`` value of ``weak``.
         confidence: a voxel is filled when its largest class probability is at least this.
     """
-    if not 0 < confidence <= 1:
-        raise ValueError(f"confidence must lie in (0, 1], got {confidence}")
+    check_confidence(confidence)
     if probabilities.ndim != weak.ndim + 1 or probabilities.shape[1:] != weak.shape:
         raise ValueError(f"probabilities of shape {probabilities.shape} do not fit the label map's {weak.shape}; "
                          "predict on the dataset's own images (imagesTr) with --save_probabilities")
