@@ -118,10 +118,10 @@ def main() -> None:
         box = "x".join(map(str, shape))
         if args.geodistk_python:
             for n, (seconds, theirs) in run_geodistk(args.geodistk_python, image, seeds, iterations).items():
-                print(f"| {box} | GeodisTK | {n} | {seconds:.3f} | {error(theirs, exact)} |")
+                print(f"| {box} | GeodisTK | {n} | {seconds:.4f} | {error(theirs, exact)} |")
         for n in iterations:
             seconds, ours = best_of_3(partial(geodesic_distance, image, seeds, iterations=n, normalise=False))
-            print(f"| {box} | nnunet_weak | {n} | {seconds:.3f} | {error(ours, exact)} |")
+            print(f"| {box} | nnunet_weak | {n} | {seconds:.4f} | {error(ours, exact)} |")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,19 @@ def test_sweeps_converge_to_exact_geodesic_distance(noisy_volume, lam):
     assert relative.mean() < 0.01 and np.percentile(relative, 99) < 0.05
 
 
+@pytest.mark.parametrize("shape", [(1, 9, 7), (6, 1, 8), (5, 7, 1), (1, 1, 6)])
+def test_sweeps_on_volumes_one_voxel_thin(shape):
+    """A box one voxel thick along an axis (a click box on a thin structure) has no slice to sweep
+    from along that axis; the other axes must still find the shortest paths."""
+    rng = np.random.default_rng(1)
+    image = rng.normal(size=shape).astype(np.float32)
+    seeds = np.zeros(shape, bool)
+    seeds[tuple(s // 2 for s in shape)] = True
+    exact = geodesic_distance_dijkstra(image, seeds, (2.0, 1.0, 0.7), 0.5)
+    approx = geodesic_distance(image, seeds, (2.0, 1.0, 0.7), 0.5, iterations=4)
+    np.testing.assert_allclose(approx, exact, rtol=1e-4, atol=1e-5)
+
+
 def test_lambda_zero_is_the_euclidean_chamfer_distance(noisy_volume):
     image, seeds = noisy_volume
     d = geodesic_distance(image, seeds, (1.0, 1.0, 1.0), lam=0.0, iterations=1)
