@@ -92,6 +92,8 @@ PROTOCOLS = {
                                         ["expand-of", "116", "--threshold", "0.1", "--background-threshold", "0.3"]),
     "hippo-points-expanded-bg03-tight": ("hippocampus", 126, "HippoPointsExpandedBg03Tight",
                                          ["expand-of", "116", "--threshold", "0.15", "--background-threshold", "0.3"]),
+    # self-training on clicks: the tight expansion's ignore band filled by a --teacher checkpoint
+    "hippo-points-expanded-bg-tight-pseudo": ("hippocampus", 128, "HippoPointsBgTightPseudo", ["pseudo-of", "123"]),
     "hippo-points-expanded-bg-tight-outside": ("hippocampus", 125, "HippoPointsExpandedBgTightOutside",
                                                ["expand-of", "116", "--threshold", "0.15", "--background-threshold",
                                                 "0.4", "--outside-seeds"]),
