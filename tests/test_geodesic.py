@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
+from geodesic_oracle import geodesic_distance_dijkstra
 from scipy import ndimage
 
 from nnunet_weak.annotations import seven_point_clicks
-from nnunet_weak.annotations.geodesic import geodesic_distance, geodesic_distance_dijkstra
+from nnunet_weak.annotations.geodesic import geodesic_distance, normalise_intensities
 from nnunet_weak.annotations.point_expansion import expand_clicks
 
 
@@ -42,6 +43,24 @@ def test_sweeps_on_volumes_one_voxel_thin(shape):
     exact = geodesic_distance_dijkstra(image, seeds, (2.0, 1.0, 0.7), 0.5)
     approx = geodesic_distance(image, seeds, (2.0, 1.0, 0.7), 0.5, iterations=4)
     np.testing.assert_allclose(approx, exact, rtol=1e-4, atol=1e-5)
+
+
+def test_benchmark_reference_agrees_with_the_exact_dijkstra():
+    """benchmarks/geodistk_compare.py scores accuracy against scipy's compiled Dijkstra on the same
+    graph (fast enough for its larger boxes); on a small box it must equal the exact reference."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "geodistk_compare.py"
+    spec = importlib.util.spec_from_file_location("geodistk_compare", path)
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    rng = np.random.default_rng(2)
+    image = normalise_intensities(rng.normal(size=(8, 10, 9)).astype(np.float32))
+    seeds = np.zeros(image.shape, bool)
+    seeds[4, 5, 4] = True
+    np.testing.assert_allclose(compare.exact_geodesic(image, seeds),
+                               geodesic_distance_dijkstra(image, seeds, normalise=False), rtol=1e-4)
 
 
 def test_lambda_zero_is_the_euclidean_chamfer_distance(noisy_volume):

@@ -10,20 +10,18 @@ are first divided by their standard deviation over the given volume (after subtr
 mean), so a rescaled scan gives the same distances; GeodisTK uses raw intensities, which makes
 lambda mean different things on different scanners.
 
-The exact value is the shortest path on the 26-neighbour graph (:func:`geodesic_distance_dijkstra`,
-slow, for tests). :func:`geodesic_distance` approximates it as FastGeodis does: for each axis, a
-forward and a backward sweep over its slices, each voxel taking the best of the 9 voxels of the
-previous slice; all six sweeps are repeated ``iterations`` times. GeodisTK's two raster scans
-stay far from the exact value on noisy data after 4 iterations; the sweeps converge faster and run
-vectorised (on a GPU too). The image does not change between rounds, so every step cost is
+The exact value is the shortest path on the 26-neighbour graph (the tests' reference is an exact
+Dijkstra, ``tests/geodesic_oracle.py``). :func:`geodesic_distance` approximates it as FastGeodis
+does: for each axis, a forward and a backward sweep over its slices, each voxel taking the best of
+the 9 voxels of the previous slice; all six sweeps are repeated ``iterations`` times. GeodisTK's
+two raster scans stay far from the exact value on noisy data after 4 iterations; the sweeps
+converge faster and run vectorised (on a GPU too). The image does not change between rounds, so every step cost is
 computed once (9 floats per voxel and sweep direction, 54 in all) and a slice update is three
 whole-plane operations into preallocated memory.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -144,29 +142,3 @@ def _sweep_costs(img_a: torch.Tensor, spacing: list[float], axis: int, lam: floa
     forward = _step_cost(spatial, centre[1:] - around[:-1], lam)
     backward = _step_cost(spatial, centre[:-1] - around[1:], lam)
     return forward, backward
-
-
-def geodesic_distance_dijkstra(image: np.ndarray, seeds: np.ndarray, spacing: Sequence[float] = (1.0, 1.0, 1.0),
-                               lam: float = 0.5, normalise: bool = True) -> np.ndarray:
-    """Exact shortest paths on the 26-neighbour graph with the same cost (slow; small volumes)."""
-    values = normalise_intensities(image) if normalise else image.astype(np.float32)
-    dist = np.full(image.shape, np.inf)
-    heap = [(0.0, tuple(int(i) for i in p)) for p in np.argwhere(seeds)]
-    for _, p in heap:
-        dist[p] = 0.0
-    heapq.heapify(heap)
-    steps = [d for d in itertools.product((-1, 0, 1), repeat=3) if d != (0, 0, 0)]
-    while heap:
-        d, p = heapq.heappop(heap)
-        if d > dist[p]:
-            continue
-        for step in steps:
-            q = (p[0] + step[0], p[1] + step[1], p[2] + step[2])
-            if not all(0 <= q[i] < image.shape[i] for i in range(3)):
-                continue
-            spatial = float(np.sqrt(sum((s * sp) ** 2 for s, sp in zip(step, spacing, strict=True))))
-            nd = d + _step_cost(spatial, float(values[q]) - float(values[p]), lam)
-            if nd < dist[q]:
-                dist[q] = nd
-                heapq.heappush(heap, (nd, q))
-    return dist.astype(np.float32)
