@@ -3,15 +3,10 @@
 import pytest
 import torch
 
-from nnunet_weak.losses import (
-    ensemble_log_probabilities,
-    masked_l1_loss,
-    masked_soft_dice_loss,
-    mutual_consistency_loss,
-    sdf_to_probability,
-)
+from nnunet_weak.losses import masked_l1_loss, masked_soft_dice_loss, mutual_consistency_loss
 from nnunet_weak.networks.dual_task_ensemble import DualNetworkEnsemble, SDFHeadEnsemble
 from nnunet_weak.networks.sdf_head import SDFHeadUNet
+from nnunet_weak.networks.signed_distance import ensemble_log_probabilities, sdf_to_probability
 
 
 def test_sdf_to_probability_is_sigmoid_of_minus_k_phi():
@@ -92,3 +87,8 @@ def test_ensemble_networks_combine_both_outputs():
     head.eval()
     assert torch.allclose(single(x), ensemble_log_probabilities(expected_seg, torch.tanh(expected_sdf), 7.0))
     assert not head.training and tuple(head(x).shape) == (2, 3, 8, 8, 8)  # still the segmentation alone
+
+
+def test_ensemble_rejects_distance_maps_that_do_not_match_the_classes():
+    with pytest.raises(ValueError, match="C - 1"):
+        ensemble_log_probabilities(torch.zeros(1, 3, 4), torch.zeros(1, 3, 4))

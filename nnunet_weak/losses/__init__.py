@@ -6,11 +6,9 @@ from nnunet_weak.losses.cross_teaching import (
     labelled_accuracy,
 )
 from nnunet_weak.losses.dual_task import (
-    ensemble_log_probabilities,
     masked_l1_loss,
     masked_soft_dice_loss,
     mutual_consistency_loss,
-    sdf_to_probability,
 )
 from nnunet_weak.losses.masked import MaskedCEDiceLoss
 from nnunet_weak.losses.schedules import deep_supervision_weights, sigmoid_rampup
@@ -20,11 +18,9 @@ __all__ = [
     "confidence_threshold_labels",
     "consistent_label_fusion",
     "deep_supervision_weights",
-    "ensemble_log_probabilities",
     "labelled_accuracy",
     "masked_l1_loss",
     "masked_soft_dice_loss",
     "mutual_consistency_loss",
-    "sdf_to_probability",
     "sigmoid_rampup",
 ]

@@ -2,18 +2,14 @@
 
 DTML (Zhang & Zhang, "Dual-Task Mutual Learning for Semi-Supervised Medical Image Segmentation",
 PRCV 2021) after DTC (Luo et al., AAAI 2021): a signed distance map phi (tanh output, negative
-inside) maps to a segmentation by ``sigmoid(-k phi)`` with k = 1500. For several classes we use
+inside) maps to a segmentation by ``sigmoid(-k phi)`` with k = 1500
+(:func:`nnunet_weak.networks.signed_distance.sdf_to_probability`). For several classes we use
 one distance map per foreground class and compare it with the softmax probability of that class.
 """
 
 from __future__ import annotations
 
 import torch
-
-
-def sdf_to_probability(phi: torch.Tensor, k: float = 1500.0) -> torch.Tensor:
-    """Foreground probability from a signed distance map: ``sigmoid(-k * phi)``."""
-    return torch.sigmoid(-k * phi)
 
 
 def masked_soft_dice_loss(probs: torch.Tensor, onehot: torch.Tensor, mask: torch.Tensor,
@@ -40,18 +36,3 @@ def mutual_consistency_loss(seg_probs: torch.Tensor, sdf_probs: torch.Tensor) ->
     """Mean squared difference of the two tasks' foreground probabilities, over all voxels. Both
     sides keep their gradient: each network teaches the other (DTML's mutual learning)."""
     return ((seg_probs - sdf_probs) ** 2).mean()
-
-
-def ensemble_log_probabilities(seg_logits: torch.Tensor, phi: torch.Tensor, k: float = 1500.0,
-                               eps: float = 1e-8) -> torch.Tensor:
-    """Log of the mean of the two tasks' class distributions, usable as logits by a softmax.
-
-    ``seg_logits (B, C, *spatial)`` with background first; ``phi (B, C - 1, *spatial)`` one signed
-    distance map per foreground class (after tanh). The distance maps give foreground
-    probabilities ``q_c = sigmoid(-k phi_c)`` and background ``prod_c (1 - q_c)``, normalised to
-    sum to one (several foreground maps can overlap); the result is ``log((softmax(seg) + q) / 2)``.
-    """
-    q = sdf_to_probability(phi.float(), k)
-    q = torch.cat([(1 - q).prod(1, keepdim=True), q], 1)
-    q = q / q.sum(1, keepdim=True).clamp_min(eps)
-    return ((seg_logits.float().softmax(1) + q) / 2).clamp_min(eps).log()

@@ -1,7 +1,7 @@
 """Prediction-time ensembles of the dual-task trainers' two outputs (segmentation and signed
 distance maps), as ordinary networks that nnU-Net's predictor calls with ``network(x)``.
 
-Each returns :func:`nnunet_weak.losses.ensemble_log_probabilities` as its logits; the ``k`` of
+Each returns :func:`nnunet_weak.networks.signed_distance.ensemble_log_probabilities` as its logits; the ``k`` of
 ``sigmoid(-k phi)`` is a buffer, so it travels in the checkpoint with the weights.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nnunet_weak.losses import ensemble_log_probabilities
 from nnunet_weak.networks import highest_resolution
 from nnunet_weak.networks.sdf_head import SDFHeadUNet
+from nnunet_weak.networks.signed_distance import ensemble_log_probabilities
 
 
 class DualNetworkEnsemble(nn.Module):

@@ -34,12 +34,12 @@ from nnunet_weak.losses import (
     masked_l1_loss,
     masked_soft_dice_loss,
     mutual_consistency_loss,
-    sdf_to_probability,
     sigmoid_rampup,
 )
 from nnunet_weak.networks import highest_resolution
 from nnunet_weak.networks.dual_task_ensemble import DualNetworkEnsemble, SDFHeadEnsemble
 from nnunet_weak.networks.sdf_head import SDFHeadUNet
+from nnunet_weak.networks.signed_distance import sdf_to_probability
 from nnunet_weak.trainers.multi_network import CHECKPOINT_KEY, FROZEN_KEY, MultiNetworkMixin
 from nnunet_weak.trainers.schedule import ScheduleFromEnvironment
 from nnunet_weak.trainers.semi_supervised import SemiSupervisedMixin
