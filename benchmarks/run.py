@@ -38,24 +38,18 @@ from pathlib import Path
 
 from nnunet_weak.dataset import RawDataset
 from nnunet_weak.dataset.sidecar import read_sidecar
-from nnunet_weak.pipeline import (
-    CPU_PLANS,
-    Workspace,
-    executable,
-    plan_and_preprocess,
-    plans_name_for,
-    predict,
-    predict_from_checkpoint,
-    shrink_plans,
-    train,
-    training_log_seconds_per_iteration,
-    write_single_split,
-)
+from nnunet_weak.pipeline import CPU_PLANS, Workspace, executable, predict, shrink_plans, train, write_single_split
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks.archive import ARCHIVE, archive  # noqa: E402
+from benchmarks.runner_steps import (  # noqa: E402
+    plan_at_spacing,
+    plans_name_for,
+    predict_from_checkpoint,
+    training_log_seconds_per_iteration,
+)
 from dataset_conversion import hippocampus, left_atrium  # noqa: E402
 
 DATASETS = {
@@ -229,7 +223,7 @@ def main(argv: list[str] | None = None) -> None:
     spacing = DATASETS[dataset][4] if plans == CPU_PLANS else None
     source_plans = plans_name_for(spacing)
     if not (ws.preprocessed / weak.name / f"{source_plans}.json").is_file():
-        plan_and_preprocess(ws, weak_id, log=logs / f"plan_{weak.name}.log", target_spacing=spacing)
+        plan_at_spacing(ws, weak_id, spacing, log=logs / f"plan_{weak.name}.log")
     if plans == CPU_PLANS:
         shrink_plans(ws, weak_id, source=source_plans)
     labelled = [c for c, r in sidecar["cases"].items() if r["labelled"]]

@@ -1,4 +1,5 @@
-"""The stock nnU-Net commands, driven from Python for the demo and the benchmark runner.
+"""The stock nnU-Net commands, driven from Python for the demo, the tests and the benchmark runner
+(whose own extra steps are in ``benchmarks/runner_steps.py``).
 
 Each step runs the real entry point (``nnUNetv2_plan_and_preprocess``, ``nnUNetv2_train``,
 ``nnUNetv2_predict``) in a subprocess, exactly as a user would type it, so what we measure is
@@ -87,26 +88,12 @@ def run(cmd: Sequence[str], env: dict[str, str], log: Path | None = None) -> flo
     return peaks[-1] / 1024 if peaks else float("nan")
 
 
-def plans_name_for(target_spacing: Sequence[float] | None) -> str:
-    """nnUNetPlans, or nnUNetPlans_<spacing>mm for plans made for another target spacing."""
-    if target_spacing is None:
-        return "nnUNetPlans"
-    return "nnUNetPlans_" + "x".join(f"{s:g}" for s in target_spacing) + "mm"
-
-
 def plan_and_preprocess(ws: Workspace, dataset_id: int, configuration: str = "3d_fullres",
-                        log: Path | None = None, processes: int = 2,
-                        target_spacing: Sequence[float] | None = None) -> str:
-    """Plan and preprocess with the stock command; returns the plans' name. With ``target_spacing``
-    nnU-Net plans for that spacing instead of its own (patch size and network follow from it) and
-    writes the plans as ``nnUNetPlans_<spacing>mm``, leaving nnUNetPlans free for the stock plan."""
-    extra, name = [], plans_name_for(target_spacing)
-    if target_spacing is not None:
-        extra = ["-overwrite_target_spacing", *(f"{s:g}" for s in target_spacing), "-overwrite_plans_name", name]
+                        log: Path | None = None, processes: int = 2, extra_args: Sequence[str] = ()) -> None:
+    """``nnUNetv2_plan_and_preprocess`` with integrity checks (``extra_args`` appended)."""
     # nnUNet_n_proc_DA=0 makes the planner call torch.set_num_threads(0) and crash; plan with 1.
     run(["nnUNetv2_plan_and_preprocess", "-d", str(dataset_id), "-c", configuration, "-np", str(processes),
-         "--verify_dataset_integrity", *extra], ws.env(nnUNet_n_proc_DA="1"), log)
-    return name
+         "--verify_dataset_integrity", *extra_args], ws.env(nnUNet_n_proc_DA="1"), log)
 
 
 def shrink_plans(ws: Workspace, dataset_id: int, batch_size: int = 2, base_features: int = 16,
@@ -155,32 +142,3 @@ def predict(ws: Workspace, dataset_id: int, images: Path, output: Path, trainer:
     if not tta:
         cmd.append("--disable_tta")
     run(cmd, ws.env(OMP_NUM_THREADS=1), log)
-
-
-def predict_from_checkpoint(checkpoint: Path, images: Path, output: Path, device: str = "cpu",
-                            log: Path | None = None, probabilities: bool = True) -> None:
-    """Predict with the network of one checkpoint, found by nnU-Net's folder layout
-    (``<trainer>__<plans>__<configuration>/fold_<f>/<checkpoint>.pth``), saving the class probabilities
-    (``<case>.npz``) as well unless told not to."""
-    checkpoint = Path(checkpoint)
-    fold = checkpoint.parent.name
-    if not checkpoint.is_file() or not fold.startswith("fold_"):
-        raise FileNotFoundError(f"{checkpoint}: expected an nnU-Net checkpoint at <model folder>/fold_<f>/<name>.pth")
-    cmd = ["nnUNetv2_predict_from_modelfolder", "-i", str(images), "-o", str(output),
-           "-m", str(checkpoint.parent.parent), "-f", fold.removeprefix("fold_"), "-chk", checkpoint.name,
-           "-device", device, "-npp", "1", "-nps", "1", "--disable_tta", "--disable_progress_bar"]
-    if probabilities:
-        cmd.append("--save_probabilities")
-    run(cmd, dict(os.environ, OMP_NUM_THREADS="1"), log)
-
-
-def training_log_seconds_per_iteration(results_folder: Path, iterations_per_epoch: int) -> float:
-    """Mean epoch time from nnU-Net's training log (first epoch left out: warm-up), per iteration."""
-    logs = sorted(results_folder.glob("training_log_*.txt"))
-    times = []
-    for log in logs:
-        for line in log.read_text().splitlines():
-            if "Epoch time:" in line:
-                times.append(float(line.split("Epoch time:")[1].split("s")[0]))
-    times = times[1:] if len(times) > 1 else times
-    return sum(times) / len(times) / iterations_per_epoch if times else float("nan")

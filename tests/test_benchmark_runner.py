@@ -287,12 +287,13 @@ def test_plans_for_another_target_spacing_leave_the_stock_plans_alone(tmp_path, 
 
     import numpy as np
 
-    from nnunet_weak.pipeline import Workspace, plan_and_preprocess, shrink_plans
+    from benchmarks.runner_steps import plan_at_spacing
+    from nnunet_weak.pipeline import Workspace, shrink_plans
 
     ws = Workspace(tmp_path / "ws")
     ws.raw.mkdir(parents=True)
     shutil.copytree(sample.folder, ws.raw / "Dataset990_HippocampusSample")
-    name = plan_and_preprocess(ws, 990, processes=1, target_spacing=(2.0, 2.0, 2.0), log=tmp_path / "plan.log")
+    name = plan_at_spacing(ws, 990, (2.0, 2.0, 2.0), processes=1, log=tmp_path / "plan.log")
     assert name == "nnUNetPlans_2x2x2mm"
     folder = ws.dataset_folder(990)
     assert not (folder / "nnUNetPlans.json").exists()

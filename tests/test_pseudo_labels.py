@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from training_helpers import fold_folder, train_cmd, train_env
 
+from benchmarks.runner_steps import predict_from_checkpoint
 from nnunet_weak.annotations.pseudo_labels import fill_ignore_with_predictions
 from nnunet_weak.cli import main
 from nnunet_weak.dataset import RawDataset, read_image
-from nnunet_weak.pipeline import predict_from_checkpoint
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
