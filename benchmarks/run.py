@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 from nnunet_weak.dataset import RawDataset
+from nnunet_weak.dataset.convert import convert_public_dataset
 from nnunet_weak.dataset.sidecar import read_sidecar
 from nnunet_weak.pipeline import CPU_PLANS, Workspace, executable, predict, shrink_plans, train, write_single_split
 
@@ -50,14 +51,14 @@ from benchmarks.runner_steps import (  # noqa: E402
     predict_from_checkpoint,
     training_log_seconds_per_iteration,
 )
-from dataset_conversion import hippocampus, left_atrium  # noqa: E402
 
 DATASETS = {
-    # name: (dense id, folder name, converter, default source, target spacing of the CPU schedules)
-    "hippocampus": (4, "Dataset004_Hippocampus", hippocampus, ROOT.parent / "shared/data/hippocampus", None),
+    # name: (dense id, folder name, `nnunet-weak convert` kind, default source, target spacing of the CPU schedules)
+    "hippocampus": (4, "Dataset004_Hippocampus", "hippocampus", ROOT.parent / "shared/data/hippocampus", None),
     # at 0.625 mm nnU-Net plans a 96x128x192 patch, 27x the voxels of its 28x48x64 patch at 2 mm (the
     # size of hippocampus's), too much for one CPU thread. Predictions are scored at 0.625 mm.
-    "left_atrium": (5, "Dataset005_LeftAtrium", left_atrium, ROOT.parent / "shared/data/left_atrium", (2.0, 2.0, 2.0)),
+    "left_atrium": (5, "Dataset005_LeftAtrium", "left-atrium", ROOT.parent / "shared/data/left_atrium",
+                    (2.0, 2.0, 2.0)),
 }
 
 # protocol: dataset, weak dataset id/name, nnunet-weak arguments ("labelled-only-of" derives from another)
@@ -123,10 +124,10 @@ def test_split(cases: list[str]) -> list[str]:
 
 
 def ensure_dense(ws: Workspace, dataset: str, source: Path) -> RawDataset:
-    _, name, converter, _, _ = DATASETS[dataset]
+    _, name, kind, _, _ = DATASETS[dataset]
     folder = ws.raw / name
     if not folder.is_dir():
-        converter.main([str(source), str(folder)])
+        convert_public_dataset(kind, source, folder)
     return RawDataset(folder)
 
 

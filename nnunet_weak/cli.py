@@ -2,6 +2,7 @@
 
 Examples::
 
+    nnunet-weak convert hippocampus -i Task04_Hippocampus -o Dataset004_Hippocampus
     nnunet-weak slices -i $nnUNet_raw/Dataset004_Hippocampus -o $nnUNet_raw/Dataset104_HippoSlices --preset 3d2dct
     nnunet-weak points -i $nnUNet_raw/Dataset004_Hippocampus -o $nnUNet_raw/Dataset204_HippoPoints
     nnunet-weak semi   -i $nnUNet_raw/Dataset004_Hippocampus -o $nnUNet_raw/Dataset304_HippoSemi --labelled 4
@@ -188,6 +189,14 @@ def cmd_pseudo_label(args) -> None:
           f"labelled by people, {100 * filled / t['total_voxels']:.2f} % pseudo-labelled")
 
 
+def cmd_convert(args) -> None:
+    from nnunet_weak.dataset.convert import PUBLIC_DATASETS, convert_public_dataset
+
+    output = _output_folder(args.o or PUBLIC_DATASETS[args.kind].name)
+    convert_public_dataset(args.kind, args.i, output, overwrite=args.overwrite)
+    print(f"wrote {output}: {len(list((output / 'labelsTr').iterdir()))} cases")
+
+
 def cmd_check(args) -> None:
     from nnunet_weak.preprocessing_check import check_dataset_against_plans
 
@@ -212,9 +221,9 @@ def cmd_show(args) -> None:
 
 
 def cmd_ext_trainer_path(args) -> None:
-    from nnunet_weak.ext_trainer import SHIM_FOLDER
+    from nnunet_weak.ext_trainer import EXPERIMENTAL_FOLDER, SHIM_FOLDER
 
-    print(SHIM_FOLDER)
+    print(EXPERIMENTAL_FOLDER if args.experimental else SHIM_FOLDER)
 
 
 def cmd_demo(args) -> None:
@@ -233,6 +242,19 @@ def build_parser() -> argparse.ArgumentParser:
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.set_defaults(func=func)
         return p
+
+    p = add("convert", cmd_convert, "turn a public dataset's download into a dense nnU-Net raw dataset",
+            "nnunet-weak convert hippocampus -i Task04_Hippocampus -o Dataset004_Hippocampus\n"
+            "  nnunet-weak convert left-atrium -i LA2018 -o Dataset005_LeftAtrium   (LA2018: imagesTr/, labelsTr/, "
+            "train.list)")
+    p.add_argument("kind", choices=["hippocampus", "left-atrium"],
+                   help="hippocampus: MSD Task04 (imagesTr/, labelsTr/ hippocampus_NNN.nii.gz); left-atrium: 2018 "
+                   "Atrial Segmentation Challenge (imagesTr/, labelsTr/ la_<ID>.nii.gz and train.list, whose order "
+                   "is kept in dataset.json's train_list)")
+    p.add_argument("-i", required=True, help="the downloaded source folder")
+    p.add_argument("-o", help="output DatasetXXX_Name folder (bare names go to $nnUNet_raw; default "
+                   "Dataset004_Hippocampus / Dataset005_LeftAtrium)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
 
     p = add("slices", cmd_slices, "simulate sparse slices from dense labels",
             "nnunet-weak slices -i Dataset004_Hippocampus -o Dataset104_HippoSlices "
@@ -322,8 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dense", help="dense raw dataset for the truth column")
     p.add_argument("--pred", help="folder of predictions for the prediction column")
 
-    add("ext-trainer-path", cmd_ext_trainer_path, "print the folder to put in nnUNet_extTrainer",
-        'export nnUNet_extTrainer="$(nnunet-weak ext-trainer-path)"')
+    p = add("ext-trainer-path", cmd_ext_trainer_path, "print the folder to put in nnUNet_extTrainer",
+            'export nnUNet_extTrainer="$(nnunet-weak ext-trainer-path)"')
+    p.add_argument("--experimental", action="store_true", help="print the opt-in folder of the experimental and "
+                   'diagnostic trainers instead: export nnUNet_extTrainer="$nnUNet_extTrainer:$(nnunet-weak '
+                   'ext-trainer-path --experimental)"')
 
     p = add("demo", cmd_demo, "bundled sample -> sparse slices -> stock nnUNetv2 commands -> scores",
             "nnunet-weak demo -o nnunet_weak_demo")
