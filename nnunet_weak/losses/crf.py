@@ -1,4 +1,6 @@
-"""Multi-view gated CRF loss (PA-Seg, Zhai et al., IEEE TMI 2023; after Obukhov et al., 2019).
+"""Multi-view gated CRF loss (PA-Seg: Zhai et al., "PA-Seg: Learning from Point Annotations for 3D
+Medical Image Segmentation using Contextual Regularization and Cross Knowledge Distillation",
+IEEE TMI 2023; after the gated CRF loss of Obukhov et al., arXiv:1906.04651, 2019).
 
 For every voxel i and every neighbour j in a ``window x window`` neighbourhood within a 2D plane:
 
@@ -84,16 +86,27 @@ class _GatedCRF(torch.autograd.Function):
 
 
 class MultiViewGatedCRFLoss(nn.Module):
-    """Gated CRF loss averaged over the three orthogonal views of a 3D volume.
+    """Gated CRF loss averaged over the three orthogonal views of a 3D volume (PA-Seg's
+    contextual regularisation; the formula in the module docstring).
 
     Args:
-        window: neighbourhood size within a plane (odd; PA-Seg 11).
-        sigma_xy: spatial kernel width in mm (PA-Seg 6, in pixels).
-        sigma_i: intensity kernel width, in units of ``image`` (PA-Seg 0.1 on intensities in [0, 1]).
-        spacing: voxel size in mm, (z, y, x).
+        window: neighbourhood size within a plane, odd and >= 3 (default 11, as PA-Seg).
+        sigma_xy: spatial kernel width in mm (default 6.0; PA-Seg 6, in pixels).
+        sigma_i: intensity kernel width, in units of ``image`` (default 0.1, PA-Seg's on
+            intensities in [0, 1]).
+        spacing: voxel size in mm, (z, y, x) (default 1 mm isotropic).
 
-    Shapes:
-        probs ``(B, C, D, H, W)`` softmax probabilities; image ``(B, M, D, H, W)`` (M modalities).
+    Inputs:
+        probs: ``(B, C, D, H, W)`` softmax probabilities (any float dtype; computed in float32).
+        image: ``(B, M, D, H, W)`` intensities of M modalities, the scale ``sigma_i`` refers to.
+
+    Returns:
+        a scalar: the energy summed over each view's neighbourhoods, divided by B*D*H*W (mean over
+        voxels), averaged over the three views. 0 for a constant labelling. No reduction option.
+
+    Raises:
+        ValueError: an even or too small ``window``; non-positive sigmas; ``spacing`` not three
+            positive numbers; ``probs``/``image`` not 5D with the same batch and spatial size.
     """
 
     def __init__(self, window: int = 11, sigma_xy: float = 6.0, sigma_i: float = 0.1,
@@ -102,12 +115,14 @@ class MultiViewGatedCRFLoss(nn.Module):
         if window < 3 or window % 2 == 0:
             raise ValueError(f"window must be odd and at least 3, got {window}")
         if sigma_xy <= 0 or sigma_i <= 0:
-            raise ValueError("sigma_xy and sigma_i must be positive")
+            raise ValueError(f"sigma_xy ({sigma_xy}) and sigma_i ({sigma_i}) must be positive")
+        if len(spacing) != 3 or any(s <= 0 for s in spacing):
+            raise ValueError(f"spacing must be three positive voxel sizes in mm (z, y, x), got {tuple(spacing)}")
         self.window, self.sigma_xy, self.sigma_i = window, sigma_xy, sigma_i
         self.spacing = tuple(float(s) for s in spacing)
 
     def forward(self, probs: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
-        if probs.ndim != 5 or image.shape[0] != probs.shape[0] or image.shape[2:] != probs.shape[2:]:
+        if probs.ndim != 5 or image.ndim != 5 or image.shape[0] != probs.shape[0] or image.shape[2:] != probs.shape[2:]:
             raise ValueError(f"probs {tuple(probs.shape)} and image {tuple(image.shape)} must be (B, C|M, D, H, W)")
         probs, image = probs.float(), image.float()
         views = ((3, 4), (2, 4), (2, 3))  # axial (H, W), coronal (D, W), sagittal (D, H) planes
@@ -116,20 +131,44 @@ class MultiViewGatedCRFLoss(nn.Module):
 
 
 def merge_foreground(probs: torch.Tensor) -> torch.Tensor:
-    """``(B, C, ...)`` class probabilities -> ``(B, 2, ...)`` background / any foreground class.
+    """``(B, C, *spatial)`` class probabilities -> ``(B, 2, *spatial)``: background, and the sum of
+    the foreground classes (not in PA-Seg).
 
     For the CRF on multi-class data whose foreground classes touch without an intensity edge
     (hippocampus head and body): the Potts term penalises every label change between similar
     voxels, including the boundary between two such classes, which it can only lower by letting
     one class absorb the other. On the merged probabilities it penalises only foreground /
-    background changes."""
+    background changes.
+
+    Raises:
+        ValueError: ``probs`` not ``(B, C, *spatial)`` with C >= 2.
+    """
+    if probs.ndim < 3 or probs.shape[1] < 2:
+        raise ValueError(f"probs {tuple(probs.shape)} must be (B, C, *spatial) with C >= 2 (background first)")
     return torch.cat([probs[:, :1], probs[:, 1:].sum(1, keepdim=True)], 1)
 
 
 def variance_loss(probs: torch.Tensor, image: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
-    """Variance-minimisation loss (PA-Seg Eq. after Mumford-Shah): for each class, the
-    probability-weighted variance of the intensities it covers, averaged over classes, modalities
-    and the batch. Shapes: probs ``(B, C, *spatial)``, image ``(B, M, *spatial)``."""
+    """PA-Seg's variance-minimisation loss (Zhai et al., IEEE TMI 2023, after the Mumford-Shah
+    functional): for each class, the probability-weighted variance of the intensities it covers.
+
+    Args:
+        probs: ``(B, C, *spatial)`` (BCHW or BCDHW) softmax probabilities.
+        image: ``(B, M, *spatial)`` intensities of M modalities.
+        eps: added to each class's probability mass, so an empty class divides by eps (default 1e-5;
+            must be > 0).
+
+    Returns:
+        a scalar: the mean over batch, classes and modalities (no reduction option).
+
+    Raises:
+        ValueError: batch or spatial sizes of ``probs`` and ``image`` differ, or ``eps`` <= 0.
+    """
+    if probs.ndim < 3 or image.ndim != probs.ndim or image.shape[0] != probs.shape[0] \
+            or image.shape[2:] != probs.shape[2:]:
+        raise ValueError(f"probs {tuple(probs.shape)} and image {tuple(image.shape)} must be (B, C|M, *spatial)")
+    if eps <= 0:
+        raise ValueError(f"eps must be > 0, got {eps}")
     p = probs.float().flatten(2).unsqueeze(2)  # (B, C, 1, V)
     x = image.float().flatten(2).unsqueeze(1)  # (B, 1, M, V)
     mass = p.sum(-1) + eps

@@ -26,7 +26,7 @@ def reject_foreground(target: torch.Tensor, logits: torch.Tensor, ignore_label: 
     """Labels with foreground voxels the network calls background set to ``ignore_label``.
 
     Args:
-        target: ``(B, 1, *spatial)`` or ``(B, *spatial)`` labels (nnU-Net's float or integer).
+        target: ``(B, 1, *spatial)`` or ``(B, *spatial)`` labels (nnU-Net's float or integer; BCHW[D]).
         logits: ``(B, C, *spatial)`` network output at the same resolution (not changed; no gradient).
         ignore_label: nnU-Net's ignore label (the value for "not annotated").
         threshold: a foreground-labelled voxel may be dropped where the predicted background
@@ -37,8 +37,16 @@ def reject_foreground(target: torch.Tensor, logits: torch.Tensor, ignore_label: 
             probability below ``threshold`` to at least this share of the voxels labelled with it.
 
     Returns:
-        (new target of ``target``'s shape and dtype, number of voxels dropped).
+        (new target of ``target``'s shape and dtype, number of voxels dropped). Not a loss: the
+        caller's loss then skips the dropped voxels as it skips ``ignore``.
+
+    Raises:
+        ValueError: ``threshold`` outside (0, 1]; ``max_share`` or ``min_agreement`` outside
+            [0, 1]; ``ignore_label`` <= 0 (nnU-Net's ignore label is the highest label, never
+            background); ``target`` and ``logits`` of different batch or spatial size.
     """
+    if ignore_label <= 0:
+        raise ValueError(f"ignore_label must be a positive label value (nnU-Net's highest), got {ignore_label}")
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
     for name, value in (("max_share", max_share), ("min_agreement", min_agreement)):
