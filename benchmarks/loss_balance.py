@@ -39,8 +39,8 @@ def grad_norm(network, loss) -> float:
 
 def crf(args) -> None:
     from nnunet_weak.losses.crf import variance_loss
+    from nnunet_weak.losses.intensity import unit_range
     from nnunet_weak.networks import highest_resolution
-    from nnunet_weak.trainers.point_seg import unit_range
 
     trainer, loader = build(args.d, "nnUNetTrainerPointSeg")
     for name in ["initialisation", *args.weights]:
