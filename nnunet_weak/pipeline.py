@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nnunet_weak.ext_trainer import with_experimental
+
 CPU_PLANS = "nnUNetPlans_cpu"
 
 
@@ -54,6 +56,8 @@ class Workspace:
         env = dict(os.environ)
         env.update(nnUNet_raw=str(self.raw), nnUNet_preprocessed=str(self.preprocessed),
                    nnUNet_results=str(self.results))
+        # benchmark protocols and tests also train the experimental trainers (an opt-in folder for users)
+        env["nnUNet_extTrainer"] = with_experimental(env.get("nnUNet_extTrainer", ""))
         env.update({k: str(v) for k, v in extra.items()})
         return env
 

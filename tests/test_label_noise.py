@@ -81,7 +81,7 @@ def test_bad_arguments_are_refused():
 def test_trainer_rejects_at_every_deep_supervision_scale_with_a_ramped_cap():
     from types import SimpleNamespace
 
-    from nnunet_weak.trainers.point_seg import nnUNetTrainerPointSegSelfCorrect
+    from nnunet_weak.trainers.experimental import nnUNetTrainerPointSegSelfCorrect
 
     trainer = SimpleNamespace(reject_threshold=0.5, reject_max_share=0.5, reject_min_agreement=0.0,
                               reject_from=0.2, reject_ramp=0.4, progress=0.1,

@@ -3,14 +3,18 @@ training; torch's CPU GradScaler exercises the same calls here, no GPU needed)."
 
 import copy
 
+import pytest
 import torch
+from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from torch import nn
 
-from nnunet_weak.trainers.multi_network import MultiNetworkMixin
+from nnunet_weak.trainers.extra_networks import ExtraNetworksMixin
 
 
-class Host(MultiNetworkMixin):
-    """What MultiNetworkMixin reads from nnUNetTrainer, nothing else."""
+class Host(ExtraNetworksMixin):
+    """What the extra-network mechanism reads from nnUNetTrainer, nothing else."""
+
+    configure_optimizers = nnUNetTrainer.configure_optimizers
 
     def __init__(self, network: nn.Module, extra: nn.Module, grad_scaler):
         self.device, self.is_ddp = torch.device("cpu"), False
@@ -31,7 +35,7 @@ def _pair(grad_scaler):
 
 
 def _parameters(host):
-    return [p.detach().clone() for network, _ in host.all_optimized() for p in network.parameters()]
+    return [p.detach().clone() for network, _ in host.optimized() for p in network.parameters()]
 
 
 def test_scaled_steps_match_unscaled_steps_for_every_network():
@@ -48,15 +52,41 @@ def test_scaled_steps_match_unscaled_steps_for_every_network():
         assert torch.allclose(a, b, atol=1e-6)
 
 
+def test_every_step_counts_one_iteration_and_the_epoch_start_resets_the_count():
+    host = _pair(None)
+    host.current_epoch, host.num_iterations_per_epoch = 1, 4
+    x = torch.randn(8, 4)
+    for _ in range(3):
+        host.zero_grad()
+        host.backward_and_step(host.loss(x))
+    assert host.iterations_this_epoch == 3
+    assert host.training_progress() == pytest.approx((1 * 4 + 3) / (10 * 4))
+
+
+def test_extra_networks_get_the_trainers_own_optimiser_variant():
+    class AdamHost(Host):
+        def configure_optimizers(self):
+            optimizer = torch.optim.Adam(self.network.parameters(), lr=self.initial_lr)
+            return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 0.5 ** epoch)
+
+    torch.manual_seed(0)
+    host = AdamHost(nn.Linear(4, 3), nn.Linear(4, 3), None)
+    extra = host.extra_networks["extra"]
+    assert isinstance(extra.optimizer, torch.optim.Adam)
+    assert {id(p) for g in extra.optimizer.param_groups for p in g["params"]} == \
+        {id(p) for p in extra.network.parameters()}
+    assert host.network is not extra.network  # the trainer's own network is back in place
+
+
 def test_an_overflow_skips_the_step_of_every_network_and_lowers_the_scale():
     scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 12)
     host = _pair(scaler)
     before = _parameters(host)
-    momentum_before = copy.deepcopy([o.state_dict()["state"] for _, o in host.all_optimized()])
+    momentum_before = copy.deepcopy([o.state_dict()["state"] for _, o in host.optimized()])
     host.zero_grad()
     host.backward_and_step(host.loss(torch.full((2, 4), float("inf"))))
     assert all(torch.equal(a, b) for a, b in zip(before, _parameters(host), strict=True))
-    assert [o.state_dict()["state"] for _, o in host.all_optimized()] == momentum_before == [{}, {}]
+    assert [o.state_dict()["state"] for _, o in host.optimized()] == momentum_before == [{}, {}]
     assert scaler.get_scale() < 2.0 ** 12
 
 

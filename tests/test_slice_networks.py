@@ -2,6 +2,8 @@ import json
 
 import torch
 
+from nnunet_weak.networks.from_plans import network_from_architecture
+from nnunet_weak.networks.residual import residual_encoder_architecture
 from nnunet_weak.networks.slice_network import (
     choose_2d_architecture,
     deep_supervision_scales,
@@ -45,18 +47,26 @@ def test_training_slices_put_annotated_planes_first():
 
 
 def test_derived_2d_architecture_drops_the_sliced_axis_and_builds():
-    from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
-
     arch = derive_2d_architecture(ARCH_3D, axis=0)
     kwargs = arch["arch_kwargs"]
     assert kwargs["kernel_sizes"] == [[3, 3], [3, 3], [3, 3]] and kwargs["strides"] == [[1, 1], [2, 2], [2, 2]]
     assert kwargs["conv_op"].endswith("Conv2d") and kwargs["norm_op"].endswith("InstanceNorm2d")
     assert ARCH_3D["arch_kwargs"]["conv_op"].endswith("Conv3d")  # input untouched
-    net = get_network_from_plans(arch["network_class_name"], kwargs, arch["_kw_requires_import"], 1, 3,
-                                 deep_supervision=True)
+    net = network_from_architecture(arch, 1, 3, deep_supervision=True)
     out = net(torch.zeros(4, 1, 16, 12))
     assert [tuple(o.shape) for o in out] == [(4, 3, 16, 12), (4, 3, 8, 6)]
     assert deep_supervision_scales(arch) == [[1.0, 1.0], [0.5, 0.5]]
+
+
+def test_residual_encoder_plans_give_2d_slice_networks_too():
+    """Cross-teaching on nnUNetResEncUNet*Plans: the ResEnc 3D architecture turns 2D and builds."""
+    resenc = residual_encoder_architecture(ARCH_3D)
+    resenc["arch_kwargs"]["norm_op_kwargs"] = {"eps": 1e-5, "affine": True}  # as nnU-Net plans it
+    arch = derive_2d_architecture(resenc, axis=1)
+    assert arch["network_class_name"].endswith("ResidualEncoderUNet")
+    assert arch["arch_kwargs"]["strides"] == [[1, 1], [1, 2], [2, 2]]
+    out = network_from_architecture(arch, 1, 3, deep_supervision=True)(torch.zeros(2, 1, 16, 12))
+    assert [tuple(o.shape) for o in out] == [(2, 3, 16, 12), (2, 3, 16, 6)]
 
 
 def test_plans_2d_configuration_used_only_where_it_fits():

@@ -12,6 +12,11 @@ export pools included, which inherit the variable anyway) sees the folder. Set
 ``nnunet_weak_no_auto_register=1`` to switch that off and manage the variable yourself;
 ``nnunet-weak ext-trainer-path`` prints the folder.
 
+:data:`SHIM_FOLDER` exposes the recommended trainers and the predict-only ensembles. The
+experimental and diagnostic ones (:mod:`nnunet_weak.trainers.experimental`) are in
+:data:`EXPERIMENTAL_FOLDER`, which nothing adds automatically: a user opts in with
+``export nnUNet_extTrainer="$nnUNet_extTrainer:$(nnunet-weak ext-trainer-path --experimental)"``.
+
 Nothing here may import torch or nnU-Net: it runs in every Python process of the environment.
 """
 
@@ -21,6 +26,7 @@ import os
 from pathlib import Path
 
 SHIM_FOLDER = Path(__file__).resolve().parent / "shim"
+EXPERIMENTAL_FOLDER = Path(__file__).resolve().parent / "experimental_shim"
 ENV_VAR = "nnUNet_extTrainer"
 OPT_OUT_VAR = "nnunet_weak_no_auto_register"
 
@@ -33,3 +39,11 @@ def register(environ: dict | None = None) -> None:
     folders = [p for p in environ.get(ENV_VAR, "").split(os.pathsep) if p.strip()]
     if str(SHIM_FOLDER) not in folders:
         environ[ENV_VAR] = os.pathsep.join([*folders, str(SHIM_FOLDER)])
+
+
+def with_experimental(value: str) -> str:
+    """``nnUNet_extTrainer`` value ``value`` with :data:`EXPERIMENTAL_FOLDER` appended (once)."""
+    folders = [p for p in value.split(os.pathsep) if p.strip()]
+    if str(EXPERIMENTAL_FOLDER) not in folders:
+        folders.append(str(EXPERIMENTAL_FOLDER))
+    return os.pathsep.join(folders)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from nnunet_weak.nnunet_adapter import output_layer
+
 
 class SDFHeadUNet(nn.Module):
     """Wraps a dynamic-network-architectures U-Net (anything with ``decoder.seg_layers``).
@@ -22,7 +24,7 @@ class SDFHeadUNet(nn.Module):
     def __init__(self, unet: nn.Module, sdf_channels: int):
         super().__init__()
         self.unet = unet
-        last = unet.decoder.seg_layers[-1]
+        last = output_layer(unet)
         conv = type(last)
         self.sdf_head = conv(last.in_channels, sdf_channels, kernel_size=1, bias=True)
         self._features: torch.Tensor | None = None

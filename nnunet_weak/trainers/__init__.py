@@ -1,32 +1,31 @@
-"""Trainers for ``nnUNetv2_train -tr``; each is a thin nnUNetTrainer subclass."""
+"""The recommended trainers for ``nnUNetv2_train -tr``, each a thin nnUNetTrainer subclass, and the
+two predict-only ensembles ``nnUNetv2_predict`` finds through a checkpoint's ``trainer_name``.
 
-from nnunet_weak.trainers.benchmark import nnUNetTrainerBenchmark, nnUNetTrainerBenchmarkCELoss
-from nnunet_weak.trainers.cross_teach import nnUNetTrainerCrossTeach, nnUNetTrainerCrossTeach_AllSlices
+Experimental and diagnostic trainers are in :mod:`nnunet_weak.trainers.experimental`, found by
+nnU-Net only through the opt-in folder :data:`nnunet_weak.ext_trainer.EXPERIMENTAL_FOLDER`.
+"""
+
+from nnunet_weak.trainers.benchmark import nnUNetTrainerBenchmark
+from nnunet_weak.trainers.cross_teach import nnUNetTrainerCrossTeach
 from nnunet_weak.trainers.dual_task import (
     nnUNetTrainerDTML,
     nnUNetTrainerDTMLEnsemble,
     nnUNetTrainerSDFDualHead,
     nnUNetTrainerSDFDualHeadEnsemble,
 )
-from nnunet_weak.trainers.point_seg import (
-    nnUNetTrainerPointSeg,
-    nnUNetTrainerPointSegMergedCRF,
-    nnUNetTrainerPointSegSelfCorrect,
-)
+from nnunet_weak.trainers.point_seg import nnUNetTrainerPointSeg
 from nnunet_weak.trainers.point_seg_scm import nnUNetTrainerPointSegResEnc, nnUNetTrainerPointSegSCM
 
 __all__ = [
     "nnUNetTrainerBenchmark",
-    "nnUNetTrainerBenchmarkCELoss",
     "nnUNetTrainerCrossTeach",
-    "nnUNetTrainerCrossTeach_AllSlices",
     "nnUNetTrainerDTML",
-    "nnUNetTrainerDTMLEnsemble",
     "nnUNetTrainerPointSeg",
-    "nnUNetTrainerPointSegMergedCRF",
     "nnUNetTrainerPointSegResEnc",
     "nnUNetTrainerPointSegSCM",
-    "nnUNetTrainerPointSegSelfCorrect",
     "nnUNetTrainerSDFDualHead",
-    "nnUNetTrainerSDFDualHeadEnsemble",
+    "nnUNetTrainerDTMLEnsemble",  # predict-only
+    "nnUNetTrainerSDFDualHeadEnsemble",  # predict-only
 ]
+PREDICT_ONLY = ("nnUNetTrainerDTMLEnsemble", "nnUNetTrainerSDFDualHeadEnsemble")
+RECOMMENDED = tuple(name for name in __all__ if name not in PREDICT_ONLY)

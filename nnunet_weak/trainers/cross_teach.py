@@ -12,13 +12,15 @@ unannotated ones the 3D network learns from the 2D networks' "consistent label f
 Where we differ from the authors' code, following the paper or nnU-Net: the pseudo-label term is
 added to nnU-Net's loss rather than mixed into one weighted loss (same optimum for 0/1 weights);
 it uses the highest-resolution output only; the ramp runs over the whole schedule rather than a
-fixed 40 x 150 iterations; all networks use nnU-Net's SGD and poly schedule instead of Adam.
+fixed 40 x 150 iterations; all networks use the trainer's ``configure_optimizers`` (nnU-Net's SGD and
+poly schedule) instead of Adam.
 
 Settings (class attributes; subclass to change them, as nnU-Net's own variants do):
 ``pseudo_weight`` (lambda, 0.1), ``hard_threshold`` (0.9), ``soft_threshold`` (0.7),
 ``quality_bar`` (0.98), ``train_slice_fraction`` (0.5: each 2D network trains on half the slices
 of a patch per iteration, mostly-annotated slices first; the rest are predicted without gradient
-for the fusion. The paper trains on all slices (1.0); on one CPU thread 0.5 measured 2.15x the
+for the fusion. The paper trains on all slices (1.0, ``nnUNetTrainerCrossTeach_AllSlices`` in
+:mod:`nnunet_weak.trainers.experimental`); on one CPU thread 0.5 measured 2.15x the
 stock trainer's time per iteration against 2.89x for 1.0, see benchmarks/RESULTS.md).
 """
 
@@ -30,7 +32,6 @@ from nnunetv2.training.loss.compound_losses import DC_and_CE_loss
 from nnunetv2.training.loss.deep_supervision import DeepSupervisionWrapper
 from nnunetv2.training.loss.dice import MemoryEfficientSoftDiceLoss
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
-from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
 from torch.nn import functional as F
 
 from nnunet_weak.losses import (
@@ -42,14 +43,17 @@ from nnunet_weak.losses import (
     sigmoid_rampup,
 )
 from nnunet_weak.networks import highest_resolution
+from nnunet_weak.networks.from_plans import network_from_architecture
 from nnunet_weak.networks.slice_network import choose_2d_architecture, deep_supervision_scales
 from nnunet_weak.networks.slicing import from_slices, to_slices, training_slices
+from nnunet_weak.nnunet_adapter import case_segmentation, open_preprocessed
 from nnunet_weak.trainers.annotation_axes import axes_from_label_maps, axes_from_sidecar
-from nnunet_weak.trainers.multi_network import MultiNetworkMixin
+from nnunet_weak.trainers.extra_networks import ExtraNetworksMixin
 from nnunet_weak.trainers.schedule import ScheduleFromEnvironment
+from nnunet_weak.trainers.training_step import require_3d_configuration
 
 
-class nnUNetTrainerCrossTeach(MultiNetworkMixin, ScheduleFromEnvironment, nnUNetTrainer):
+class nnUNetTrainerCrossTeach(ExtraNetworksMixin, ScheduleFromEnvironment, nnUNetTrainer):
     pseudo_weight = 0.1
     hard_threshold = 0.9
     soft_threshold = 0.7
@@ -57,6 +61,7 @@ class nnUNetTrainerCrossTeach(MultiNetworkMixin, ScheduleFromEnvironment, nnUNet
     train_slice_fraction = 0.5
 
     def initialize(self):
+        require_3d_configuration(self, "its 2D networks learn from slices of 3D patches")
         super().initialize()
         if self.label_manager.has_regions or self.label_manager.ignore_label is None:
             raise RuntimeError(
@@ -64,16 +69,13 @@ class nnUNetTrainerCrossTeach(MultiNetworkMixin, ScheduleFromEnvironment, nnUNet
                 "made by 'nnunet-weak slices' or 'import-sparse'); this dataset has "
                 + ("regions." if self.label_manager.has_regions else "no ignore label.")
             )
-        if len(self.configuration_manager.patch_size) != 3:
-            raise RuntimeError(f"{self.__class__.__name__} trains 3D configurations; got {self.configuration_name}")
         self.slice_axes = self._find_slice_axes()
         self.slice_losses = {}
         for axis in self.slice_axes:
             architecture, reason = self._slice_architecture(axis)
-            network = get_network_from_plans(
-                architecture["network_class_name"], architecture["arch_kwargs"], architecture["_kw_requires_import"],
-                self.num_input_channels, self.label_manager.num_segmentation_heads, allow_init=True,
-                deep_supervision=self.enable_deep_supervision)
+            network = network_from_architecture(architecture, self.num_input_channels,
+                                                self.label_manager.num_segmentation_heads,
+                                                self.enable_deep_supervision)
             self.add_network(f"slices_axis{axis}", network)
             scales = deep_supervision_scales(architecture) if self.enable_deep_supervision else [[1.0, 1.0]]
             self.slice_losses[axis] = (self._partial_loss(len(scales)), scales)
@@ -85,8 +87,8 @@ class nnUNetTrainerCrossTeach(MultiNetworkMixin, ScheduleFromEnvironment, nnUNet
         source = "annotation.json"
         if axes is None:
             keys, _ = self.do_split()
-            dataset = self.dataset_class(self.preprocessed_dataset_folder, keys)
-            axes = axes_from_label_maps(lambda k: np.asarray(dataset.load_case(k)[1]), keys,
+            dataset = open_preprocessed(self.preprocessed_dataset_folder, keys)
+            axes = axes_from_label_maps(lambda k: np.asarray(case_segmentation(dataset, k)), keys,
                                         self.label_manager.ignore_label)
             source = "the preprocessed label maps"
         if not axes:
@@ -158,7 +160,6 @@ class nnUNetTrainerCrossTeach(MultiNetworkMixin, ScheduleFromEnvironment, nnUNet
                                                    teacher_mask.index_select(1 + axis, chosen))
             loss = loss + weight * pseudo
         self.backward_and_step(loss)
-        self.iterations_this_epoch += 1
         return {"loss": loss.detach().cpu().numpy(), "pseudo_3d": fused_mask.float().mean().item(),
                 "pseudo_2d": teacher_mask.float().mean().item(), "accuracy": accuracy, "weight": weight}
 
@@ -179,8 +180,3 @@ class nnUNetTrainerCrossTeach(MultiNetworkMixin, ScheduleFromEnvironment, nnUNet
             f"3D accuracy on annotated voxels {means['accuracy']:.3f}; weight {train_outputs[-1]['weight']:.4f}")
         super().on_train_epoch_end(train_outputs)
 
-
-class nnUNetTrainerCrossTeach_AllSlices(nnUNetTrainerCrossTeach):
-    """The paper's setting: the 2D networks train on every slice of every patch (slower)."""
-
-    train_slice_fraction = 1.0

@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
-from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
 
 from nnunet_weak.distance_maps import class_signed_distances
 from nnunet_weak.losses import (
@@ -38,14 +37,23 @@ from nnunet_weak.losses import (
 )
 from nnunet_weak.networks import highest_resolution
 from nnunet_weak.networks.dual_task_ensemble import DualNetworkEnsemble, SDFHeadEnsemble
+from nnunet_weak.networks.from_plans import network_from_architecture
 from nnunet_weak.networks.sdf_head import SDFHeadUNet
 from nnunet_weak.networks.signed_distance import sdf_to_probability
-from nnunet_weak.trainers.multi_network import CHECKPOINT_KEY, FROZEN_KEY, MultiNetworkMixin
+from nnunet_weak.nnunet_adapter import (
+    GRAD_SCALER_STATE,
+    NETWORK_WEIGHTS,
+    OPTIMIZER_STATE,
+    TRAINER_NAME,
+    read_checkpoint,
+)
+from nnunet_weak.trainers.extra_networks import CHECKPOINT_KEY, FROZEN_KEY, ExtraNetworksMixin
 from nnunet_weak.trainers.schedule import ScheduleFromEnvironment
 from nnunet_weak.trainers.semi_supervised import SemiSupervisedMixin
+from nnunet_weak.trainers.training_step import TrainingStepMixin
 
 
-class DualTaskMixin(SemiSupervisedMixin, MultiNetworkMixin, ScheduleFromEnvironment):
+class DualTaskMixin(SemiSupervisedMixin, TrainingStepMixin, ScheduleFromEnvironment):
     """The shared training step; subclasses say where the distance map comes from (``_forward``)."""
 
     sdf_k = 1500.0
@@ -86,7 +94,6 @@ class DualTaskMixin(SemiSupervisedMixin, MultiNetworkMixin, ScheduleFromEnvironm
             consistency = mutual_consistency_loss(seg_probs, sdf_probs)
             loss = loss + weight * consistency
         self.backward_and_step(loss)
-        self.iterations_this_epoch += 1
         return {"loss": loss.detach().cpu().numpy(), "consistency": consistency.item(), "weight": weight}
 
     def on_train_epoch_end(self, train_outputs: list[dict]):
@@ -113,17 +120,17 @@ class DualTaskMixin(SemiSupervisedMixin, MultiNetworkMixin, ScheduleFromEnvironm
 def write_ensemble_checkpoint(filename: str | Path, trainer: type[DualTaskMixin]) -> Path:
     """Write ``<name>_ensemble.pth`` beside a dual-task checkpoint: nnU-Net's checkpoint without the
     training state, its weights those of the ensemble, marked with ``trainer.ensemble_trainer``."""
-    checkpoint = torch.load(filename, map_location="cpu", weights_only=False)
-    training_only = {"optimizer_state", "grad_scaler_state", CHECKPOINT_KEY, FROZEN_KEY}
+    checkpoint = read_checkpoint(filename)
+    training_only = {OPTIMIZER_STATE, GRAD_SCALER_STATE, CHECKPOINT_KEY, FROZEN_KEY}
     ensemble = {key: value for key, value in checkpoint.items() if key not in training_only}
-    ensemble["network_weights"] = {**trainer.ensemble_weights(checkpoint), "sdf_k": torch.tensor(float(trainer.sdf_k))}
-    ensemble["trainer_name"] = trainer.ensemble_trainer
+    ensemble[NETWORK_WEIGHTS] = {**trainer.ensemble_weights(checkpoint), "sdf_k": torch.tensor(float(trainer.sdf_k))}
+    ensemble[TRAINER_NAME] = trainer.ensemble_trainer
     target = Path(filename).with_name(f"{Path(filename).stem}_ensemble.pth")
     torch.save(ensemble, target)
     return target
 
 
-class nnUNetTrainerDTML(DualTaskMixin, nnUNetTrainer):
+class nnUNetTrainerDTML(DualTaskMixin, ExtraNetworksMixin, nnUNetTrainer):
     """Two networks from nnU-Net's plans: the segmentation network (``self.network``, used for
     prediction) and a signed-distance network of the same architecture with one output per
     foreground class, trained side by side (DTML)."""
@@ -131,11 +138,8 @@ class nnUNetTrainerDTML(DualTaskMixin, nnUNetTrainer):
     def initialize(self):
         super().initialize()
         architecture = self.configuration_manager.configuration["architecture"]
-        sdf_network = get_network_from_plans(
-            architecture["network_class_name"], architecture["arch_kwargs"], architecture["_kw_requires_import"],
-            self.num_input_channels, len(self.label_manager.foreground_labels), allow_init=True,
-            deep_supervision=False)
-        self.add_network("sdf", sdf_network)
+        self.add_network("sdf", network_from_architecture(architecture, self.num_input_channels,
+                                                          len(self.label_manager.foreground_labels), False))
 
     def _forward(self, data):
         return self.network(data), self.extra_networks["sdf"].network(data)
@@ -144,8 +148,8 @@ class nnUNetTrainerDTML(DualTaskMixin, nnUNetTrainer):
 
     @staticmethod
     def ensemble_weights(checkpoint: dict) -> dict:
-        return {**{f"segmentation.{k}": v for k, v in checkpoint["network_weights"].items()},
-                **{f"distance.{k}": v for k, v in checkpoint[CHECKPOINT_KEY]["sdf"]["network_weights"].items()}}
+        return {**{f"segmentation.{k}": v for k, v in checkpoint[NETWORK_WEIGHTS].items()},
+                **{f"distance.{k}": v for k, v in checkpoint[CHECKPOINT_KEY]["sdf"][NETWORK_WEIGHTS].items()}}
 
 
 class nnUNetTrainerSDFDualHead(DualTaskMixin, nnUNetTrainer):
@@ -167,34 +171,39 @@ class nnUNetTrainerSDFDualHead(DualTaskMixin, nnUNetTrainer):
 
     @staticmethod
     def ensemble_weights(checkpoint: dict) -> dict:
-        return {f"network.{k}": v for k, v in checkpoint["network_weights"].items()}
+        return {f"network.{k}": v for k, v in checkpoint[NETWORK_WEIGHTS].items()}
 
 
 class _EnsembleForPrediction(nnUNetTrainer):
-    """Named in ``checkpoint_*_ensemble.pth`` so that nnUNetv2_predict rebuilds the ensemble; not for training."""
+    """Predict-only: named in ``checkpoint_*_ensemble.pth`` so that nnUNetv2_predict rebuilds the
+    ensemble (it calls the static ``build_network_architecture`` and never constructs the trainer);
+    constructing one, as ``nnUNetv2_train`` does, raises."""
 
     trained_by = ""
 
     def __init__(self, *args, **kwargs):
         raise RuntimeError(
-            f"{type(self).__name__} only rebuilds the prediction ensemble of {self.trained_by}'s checkpoints. Train "
-            f"with -tr {self.trained_by}, then predict with nnUNetv2_predict ... -tr {self.trained_by} "
-            "-chk checkpoint_final_ensemble.pth")
+            f"{type(self).__name__} is predict-only (it rebuilds the ensemble of {self.trained_by}'s "
+            f"checkpoint_*_ensemble.pth); train with -tr {self.trained_by} instead.")
 
 
 class nnUNetTrainerDTMLEnsemble(_EnsembleForPrediction):
+    """Predict-only: the ensemble of both DTML networks; train ``nnUNetTrainerDTML`` instead."""
+
     trained_by = "nnUNetTrainerDTML"
 
     @staticmethod
     def build_network_architecture(plans_manager, configuration_manager, num_input_channels: int,
                                    num_output_channels: int, enable_deep_supervision: bool = True):
         def plain(outputs):
-            return nnUNetTrainer.build_network_architecture(plans_manager, configuration_manager, num_input_channels,
-                                                            outputs, enable_deep_supervision=False)
+            return network_from_architecture(configuration_manager.configuration["architecture"],
+                                             num_input_channels, outputs, deep_supervision=False)
         return DualNetworkEnsemble(plain(num_output_channels), plain(num_output_channels - 1))
 
 
 class nnUNetTrainerSDFDualHeadEnsemble(_EnsembleForPrediction):
+    """Predict-only: both heads of the dual-head network; train ``nnUNetTrainerSDFDualHead`` instead."""
+
     trained_by = "nnUNetTrainerSDFDualHead"
 
     @staticmethod

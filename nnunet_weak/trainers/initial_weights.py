@@ -17,9 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import torch
-
-from nnunet_weak.trainers.multi_network import unwrap
+from nnunet_weak.nnunet_adapter import NETWORK_WEIGHTS, read_checkpoint, unwrap
 
 INITIAL_WEIGHTS = "nnUNet_weak_initial_weights"
 
@@ -32,13 +30,13 @@ def initial_weights_path() -> Path | None:
 def network_weights(path: Path, source: str) -> dict:
     """``network_weights`` of the nnU-Net checkpoint at ``path``; ``source`` says in errors where the path came from."""
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+        checkpoint = read_checkpoint(path)
     except Exception as error:  # unpickling raises many types; the file is what is wrong
         raise RuntimeError(f"{source}: {path} could not be read as a checkpoint ({type(error).__name__}: "
                            f"{error}). Name a checkpoint_final.pth written by nnUNetv2_train.") from None
-    if not isinstance(checkpoint, dict) or "network_weights" not in checkpoint:
-        raise RuntimeError(f"{source}: {path} is not a checkpoint written by nnU-Net (no network_weights).")
-    return checkpoint["network_weights"]
+    if not isinstance(checkpoint, dict) or NETWORK_WEIGHTS not in checkpoint:
+        raise RuntimeError(f"{source}: {path} is not a checkpoint written by nnU-Net (no {NETWORK_WEIGHTS}).")
+    return checkpoint[NETWORK_WEIGHTS]
 
 
 def load_initial_weights(trainer) -> Path | None:

@@ -21,55 +21,30 @@ labels (validation pseudo Dice at most 0.34 / 0.00 in the first 400 iterations, 
 
 Settings (class attributes): ``crf_weight``, ``variance_weight``, ``rampup_fraction``,
 ``crf_window``, ``crf_sigma_xy``, ``crf_sigma_i``, ``crf_merge_foreground``; ``reject_threshold``, ``reject_max_share``,
-``reject_min_agreement``, ``reject_from`` and ``reject_ramp`` (off in PA-Seg's trainer, on in
-``nnUNetTrainerPointSegSelfCorrect``).
+``reject_min_agreement``, ``reject_from`` and ``reject_ramp`` (off in PA-Seg's trainer; see
+:func:`nnunet_weak.losses.label_noise.reject_foreground`).
 
-``nnUNetTrainerPointSegSelfCorrect`` (not in PA-Seg) trusts the expanded foreground less than
-the background the outside clicks fix. Per step and foreground class, voxels labelled with the
-class that the network gives a background probability of at least ``reject_threshold`` are left
-out of the supervised loss, at most ``reject_max_share`` of the class's labelled voxels (those
-most confidently background), a share ramped linearly from 0 at ``reject_from`` of the run to
-its maximum ``reject_ramp`` later, and only for a class whose labels the network already
-agrees with for at least ``reject_min_agreement`` of them, at every deep-supervision scale
-(:func:`nnunet_weak.losses.label_noise.reject_foreground`: co-teaching's small-loss selection
-and forget rate, in the one direction in which the geodesic expansion is wrong). Without the
-cap and the agreement gate, a class the network has not learnt yet loses its labels and is
-never learnt (benchmarks/RESULTS.md).
-
-``nnUNetTrainerPointSegMergedCRF`` (experimental, not in PA-Seg) applies the CRF to background
-versus the sum of the foreground classes (:func:`nnunet_weak.losses.crf.merge_foreground`).
-PA-Seg's Potts term also penalises the boundary between two foreground classes that touch with
-no intensity edge (hippocampus head and body), which it can only lower by letting one class
-absorb the other. The variance loss is unchanged. Measured on hippocampus clicks at 1,000
-iterations (benchmarks/RESULTS.md): it did not cure the failure that motivated it (the posterior
-class unlearnt in 3 of 7 1k runs of the two PA-Seg stage-1 trainers, and in this trainer's run
-too).
+Two experimental variants that did not beat it, ``nnUNetTrainerPointSegSelfCorrect`` (drops
+expanded foreground labels the network confidently calls background) and
+``nnUNetTrainerPointSegMergedCRF`` (CRF on background versus merged foreground), are in
+:mod:`nnunet_weak.trainers.experimental`.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import torch
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
 from nnunet_weak.losses import sigmoid_rampup
 from nnunet_weak.losses.crf import MultiViewGatedCRFLoss, merge_foreground, variance_loss
+from nnunet_weak.losses.intensity import unit_range
 from nnunet_weak.losses.label_noise import reject_foreground
 from nnunet_weak.networks import highest_resolution
-from nnunet_weak.trainers.multi_network import MultiNetworkMixin
 from nnunet_weak.trainers.schedule import ScheduleFromEnvironment
+from nnunet_weak.trainers.training_step import TrainingStepMixin, require_3d_configuration
 
 
-def unit_range(data: torch.Tensor) -> torch.Tensor:
-    """First channel of ``(B, M, *spatial)`` rescaled per sample to [0, 1] by its 1st-99th percentile."""
-    x = data[:, :1].float()
-    flat = x.flatten(1)
-    low = torch.quantile(flat, 0.01, dim=1).view(-1, *[1] * (x.ndim - 1))
-    high = torch.quantile(flat, 0.99, dim=1).view(-1, *[1] * (x.ndim - 1))
-    return ((x - low) / (high - low).clamp_min(1e-6)).clamp(0, 1)
-
-
-class nnUNetTrainerPointSeg(MultiNetworkMixin, ScheduleFromEnvironment, nnUNetTrainer):
+class nnUNetTrainerPointSeg(TrainingStepMixin, ScheduleFromEnvironment, nnUNetTrainer):
     crf_weight = 0.1
     variance_weight = 0.1
     rampup_fraction = 0.1
@@ -84,6 +59,7 @@ class nnUNetTrainerPointSeg(MultiNetworkMixin, ScheduleFromEnvironment, nnUNetTr
     reject_ramp = 0.3
 
     def initialize(self):
+        require_3d_configuration(self, "its CRF and variance losses are 3D")
         super().initialize()
         self.crf = MultiViewGatedCRFLoss(self.crf_window, self.crf_sigma_xy, self.crf_sigma_i,
                                          spacing=self.configuration_manager.spacing)
@@ -102,7 +78,6 @@ class nnUNetTrainerPointSeg(MultiNetworkMixin, ScheduleFromEnvironment, nnUNetTr
             variance = variance_loss(probs, image)
             loss = loss + weight * (self.crf_weight * crf + self.variance_weight * variance)
         self.backward_and_step(loss)
-        self.iterations_this_epoch += 1
         return {"loss": loss.detach().cpu().numpy(), "crf": crf.item(), "variance": variance.item(),
                 "weight": weight, "rejected": rejected}
 
@@ -127,16 +102,3 @@ class nnUNetTrainerPointSeg(MultiNetworkMixin, ScheduleFromEnvironment, nnUNetTr
             f"{np.mean([o['variance'] for o in train_outputs]):.4f}, weight {train_outputs[-1]['weight']:.3f}, "
             f"foreground labels rejected {np.mean([o['rejected'] for o in train_outputs]):.3f}")
         super().on_train_epoch_end(train_outputs)
-
-
-class nnUNetTrainerPointSegSelfCorrect(nnUNetTrainerPointSeg):
-    """Stage 1 that drops expanded foreground labels the network confidently calls background,
-    at most 30 % of each class's per step and only for classes it has learnt (not in PA-Seg)."""
-
-    reject_threshold = 0.5
-
-
-class nnUNetTrainerPointSegMergedCRF(nnUNetTrainerPointSeg):
-    """Stage 1 whose CRF sees background versus all foreground classes merged (not in PA-Seg)."""
-
-    crf_merge_foreground = True

@@ -14,7 +14,8 @@ stage 1 to 0.25 / 0.00 in the first stage-2 epoch). Each learns from
 - nnU-Net's partial CE + Dice on the expanded click labels (deep supervision),
 - its own frozen copy's pseudo labels on the unannotated voxels (self monitoring; the copies are
   refreshed every ``refresh_every`` epochs and stored in the checkpoint, so ``--c`` is exact),
-- the other network's softened prediction (cross knowledge distillation: KL at temperature
+- the other network's softened prediction (cross knowledge distillation,
+  :class:`nnunet_weak.losses.distillation.KnowledgeDistillationLoss`: KL at temperature
   ``kd_temperature`` 4, weight ``kd_weight`` 0.5, scaled by T^2 as usual).
 
 Model selection uses only what a click user has: nnU-Net's EMA pseudo Dice on the expanded
@@ -28,25 +29,20 @@ from pathlib import Path
 
 import torch
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
-from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
-from torch.nn import functional as F
 
 from nnunet_weak.losses import MaskedCEDiceLoss
+from nnunet_weak.losses.distillation import KnowledgeDistillationLoss
 from nnunet_weak.networks import highest_resolution
+from nnunet_weak.networks.from_plans import network_from_architecture
 from nnunet_weak.networks.residual import residual_encoder_architecture
+from nnunet_weak.trainers.extra_networks import ExtraNetworksMixin
 from nnunet_weak.trainers.initial_weights import INITIAL_WEIGHTS, initial_weights_path, network_weights
-from nnunet_weak.trainers.multi_network import MultiNetworkMixin
 from nnunet_weak.trainers.point_seg import nnUNetTrainerPointSeg
 from nnunet_weak.trainers.schedule import ScheduleFromEnvironment
+from nnunet_weak.trainers.training_step import require_3d_configuration
 
 PRIMARY_WEIGHTS = "nnUNet_weak_primary_weights"
 SECONDARY_WEIGHTS = "nnUNet_weak_secondary_weights"
-
-
-def _build(architecture: dict, input_channels: int, output_channels: int, deep_supervision: bool):
-    return get_network_from_plans(architecture["network_class_name"], architecture["arch_kwargs"],
-                                  architecture["_kw_requires_import"], input_channels, output_channels,
-                                  allow_init=True, deep_supervision=deep_supervision)
 
 
 class nnUNetTrainerPointSegResEnc(nnUNetTrainerPointSeg):
@@ -57,34 +53,29 @@ class nnUNetTrainerPointSegResEnc(nnUNetTrainerPointSeg):
     def build_network_architecture(plans_manager, configuration_manager, num_input_channels: int,
                                    num_output_channels: int, enable_deep_supervision: bool = True):
         architecture = residual_encoder_architecture(configuration_manager.configuration["architecture"])
-        return _build(architecture, num_input_channels, num_output_channels, enable_deep_supervision)
+        return network_from_architecture(architecture, num_input_channels, num_output_channels,
+                                         enable_deep_supervision)
 
 
-def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
-    """KL(teacher || student) of the softened distributions per voxel, times T^2 (Hinton et al.)."""
-    log_student = F.log_softmax(student_logits.float() / temperature, dim=1)
-    teacher = F.softmax(teacher_logits.detach().float() / temperature, dim=1)
-    kl = (teacher * (torch.log(teacher.clamp_min(1e-8)) - log_student)).sum(1)
-    return kl.mean() * temperature**2
-
-
-class nnUNetTrainerPointSegSCM(MultiNetworkMixin, ScheduleFromEnvironment, nnUNetTrainer):
+class nnUNetTrainerPointSegSCM(ExtraNetworksMixin, ScheduleFromEnvironment, nnUNetTrainer):
     kd_temperature = 4.0
     kd_weight = 0.5
     refresh_every = 10
 
     def initialize(self):
+        require_3d_configuration(self, "it continues from the 3D PA-Seg stage-1 runs")
         if initial_weights_path() is not None:
             raise RuntimeError(f"{self.__class__.__name__} starts from two stage-1 checkpoints: name them with "
                                f"{PRIMARY_WEIGHTS} and {SECONDARY_WEIGHTS}, not {INITIAL_WEIGHTS}.")
         super().initialize()
         architecture = residual_encoder_architecture(self.configuration_manager.configuration["architecture"])
-        secondary = _build(architecture, self.num_input_channels, self.label_manager.num_segmentation_heads,
-                           self.enable_deep_supervision)
+        secondary = network_from_architecture(architecture, self.num_input_channels,
+                                              self.label_manager.num_segmentation_heads, self.enable_deep_supervision)
         self._source_network("network").load_state_dict(self._stage_one("nnUNetTrainerPointSeg", PRIMARY_WEIGHTS))
         secondary.load_state_dict(self._stage_one("nnUNetTrainerPointSegResEnc", SECONDARY_WEIGHTS))
         self.add_network("secondary", secondary)
         self.pseudo_loss = MaskedCEDiceLoss()
+        self.distillation = KnowledgeDistillationLoss(self.kd_temperature)
 
     def _stage_one(self, trainer: str, variable: str) -> dict:
         """Network weights of the stage-1 run of ``trainer``: the file in ``variable`` if set, else
@@ -119,7 +110,6 @@ class nnUNetTrainerPointSegSCM(MultiNetworkMixin, ScheduleFromEnvironment, nnUNe
             for name, other in (("primary", "secondary"), ("secondary", "primary")):
                 loss = loss + self.loss(outputs[name], target)
                 loss = loss + self.pseudo_loss(logits[name], pseudo[name], ~annotated)
-                loss = loss + self.kd_weight * distillation_loss(logits[name], logits[other], self.kd_temperature)
+                loss = loss + self.kd_weight * self.distillation(logits[name], logits[other])
         self.backward_and_step(loss)
-        self.iterations_this_epoch += 1
         return {"loss": loss.detach().cpu().numpy()}

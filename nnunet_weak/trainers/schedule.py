@@ -62,18 +62,7 @@ class ScheduleFromEnvironment:
         threads = _positive_int(THREADS)
         if threads is not None and self.device.type == "cpu":
             torch.set_num_threads(threads)
-        self.iterations_this_epoch = 0
 
     def initialize(self):
         super().initialize()
         load_initial_weights(self)
-
-    def on_train_epoch_start(self):
-        super().on_train_epoch_start()
-        self.iterations_this_epoch = 0
-
-    def training_progress(self) -> float:
-        """Share of the schedule's training iterations done, in [0, 1]; ramp-ups use it. It depends
-        on the epoch (restored by --c) and ``iterations_this_epoch`` (which custom train_steps count)."""
-        done = self.current_epoch * self.num_iterations_per_epoch + self.iterations_this_epoch
-        return min(1.0, done / (self.num_epochs * self.num_iterations_per_epoch))

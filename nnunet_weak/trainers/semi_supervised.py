@@ -23,13 +23,19 @@ predict almost nothing (Dice 0.23, benchmarks/RESULTS.md).
 from __future__ import annotations
 
 import os
-from unittest import mock
 
-import nnunetv2.training.nnUNetTrainer.nnUNetTrainer as trainer_module
 import numpy as np
 import torch
 from nnunetv2.training.dataloading.data_loader import nnUNetDataLoader
-from nnunetv2.training.dataloading.nnunet_dataset import infer_dataset_class
+
+from nnunet_weak.nnunet_adapter import (
+    case_class_locations,
+    dataloaders_with_training_loader,
+    open_preprocessed,
+    preprocessed_cases,
+    set_oversampling_rule,
+    uniform_random_bbox,
+)
 
 
 def is_labelled(class_locations: dict) -> bool:
@@ -50,7 +56,7 @@ class LabelledUnlabelledDataLoader(nnUNetDataLoader):
             raise RuntimeError("no labelled case among the training cases")
         self.n_unlabelled = int(round(self.batch_size * unlabelled_fraction)) if self.unlabelled_keys else 0
         self.n_unlabelled = min(self.n_unlabelled, self.batch_size - 1)
-        self.get_do_oversample = self._oversample_labelled  # the base class sets it per instance
+        set_oversampling_rule(self, self._oversample_labelled)
 
     def get_indices(self):
         unlabelled = np.random.choice(self.unlabelled_keys, self.n_unlabelled) if self.n_unlabelled else []
@@ -67,11 +73,7 @@ class LabelledUnlabelledDataLoader(nnUNetDataLoader):
     def get_bbox(self, data_shape, force_fg, class_locations, overwrite_class=None, verbose=False):
         if class_locations is not None and not is_labelled(class_locations):
             # uniform random crop, as nnU-Net crops without an ignore label (and without its warning)
-            has_ignore, self.has_ignore = self.has_ignore, False
-            try:
-                return super().get_bbox(data_shape, False, None, overwrite_class, verbose)
-            finally:
-                self.has_ignore = has_ignore
+            return uniform_random_bbox(self, data_shape)
         return super().get_bbox(data_shape, force_fg, class_locations, overwrite_class, verbose)
 
 
@@ -104,13 +106,13 @@ class SemiSupervisedMixin:
             self.print_to_log_file(f"batch: {labelled} labelled + {self.batch_size - labelled} unlabelled patches")
 
     def _all_cases(self) -> list[str]:
-        return infer_dataset_class(self.preprocessed_dataset_folder).get_identifiers(self.preprocessed_dataset_folder)
+        return preprocessed_cases(self.preprocessed_dataset_folder)
 
     def labelled_cases(self) -> set[str]:
         if getattr(self, "_labelled", None) is None:
             keys = self._all_cases()
-            dataset = infer_dataset_class(self.preprocessed_dataset_folder)(self.preprocessed_dataset_folder, keys)
-            self._labelled = {k for k in keys if is_labelled(dataset.load_case(k)[3]["class_locations"])}
+            dataset = open_preprocessed(self.preprocessed_dataset_folder, keys)
+            self._labelled = {k for k in keys if is_labelled(case_class_locations(dataset, k))}
         return self._labelled
 
     def do_split(self):
@@ -125,12 +127,6 @@ class SemiSupervisedMixin:
         return sorted({*train, *(k for k in val if k not in labelled)}), val_labelled
 
     def get_dataloaders(self):
-        labelled, fraction = self.labelled_cases(), self.unlabelled_fraction
-
-        def loader(*args, **kwargs):
-            return LabelledUnlabelledDataLoader(*args, labelled=labelled, unlabelled_fraction=fraction, **kwargs)
-
-        # nnU-Net builds its loaders inside get_dataloaders with no hook to choose the class; swap
-        # the name for this call rather than copy the method.
-        with mock.patch.object(trainer_module, "nnUNetDataLoader", loader):
-            return super().get_dataloaders()
+        """nnU-Net's loaders, the training one a :class:`LabelledUnlabelledDataLoader`; validation stays nnU-Net's."""
+        return dataloaders_with_training_loader(self, LabelledUnlabelledDataLoader, labelled=self.labelled_cases(),
+                                                unlabelled_fraction=self.unlabelled_fraction)
