@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nnunet_weak.dataset.folders import find_dataset
 from nnunet_weak.ext_trainer import with_experimental
 
 CPU_PLANS = "nnUNetPlans_cpu"
@@ -62,10 +63,7 @@ class Workspace:
         return env
 
     def dataset_folder(self, dataset_id: int) -> Path:
-        found = sorted(self.preprocessed.glob(f"Dataset{dataset_id:03d}_*"))
-        if not found:
-            raise FileNotFoundError(f"dataset {dataset_id} is not preprocessed in {self.preprocessed}")
-        return found[0]
+        return find_dataset(self.preprocessed, dataset_id)
 
 
 def run(cmd: Sequence[str], env: dict[str, str], log: Path | None = None) -> float:

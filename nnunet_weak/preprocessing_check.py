@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from nnunet_weak.dataset import RawDataset
+from nnunet_weak.dataset.folders import find_dataset
 from nnunet_weak.dataset.raw import Geometry
 from nnunet_weak.dataset.sidecar import read_sidecar
 from nnunet_weak.errors import WeakDatasetError
@@ -55,8 +55,8 @@ def check_dataset_against_plans(dataset: str, configuration: str = "3d_fullres",
     preprocessed_root = preprocessed_root or os.environ.get("nnUNet_preprocessed")
     if not raw_root or not preprocessed_root:
         raise WeakDatasetError("set nnUNet_raw and nnUNet_preprocessed (as for nnUNetv2_plan_and_preprocess)")
-    raw = _find(Path(raw_root), dataset)
-    plans_file = _find(Path(preprocessed_root), dataset) / f"{plans_identifier}.json"
+    raw = find_dataset(raw_root, dataset)
+    plans_file = find_dataset(preprocessed_root, dataset) / f"{plans_identifier}.json"
     if not plans_file.is_file():
         raise WeakDatasetError(f"{plans_file} not found: run nnUNetv2_plan_and_preprocess -d {dataset} first")
     from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
@@ -93,13 +93,3 @@ def check_cases(dataset: RawDataset, sidecar: dict, target_spacing: Sequence[flo
             "-overwrite_plans_name nnUNetPlans_sparse' with the cases' own spacing along the sparse axes, "
             "or resample images and dense labels to one common spacing before making the weak dataset."
         )
-
-
-def _find(root: Path, dataset: str) -> Path:
-    if (root / dataset).is_dir():
-        return root / dataset
-    if dataset.isdigit():
-        found = sorted(root.glob(f"Dataset{int(dataset):03d}_*"))
-        if len(found) == 1:
-            return found[0]
-    raise WeakDatasetError(f"dataset {dataset} not found in {root}")

@@ -1,0 +1,33 @@
+"""Find a dataset folder by name or id, as nnU-Net's ``-d`` does: the one resolver of the package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nnunet_weak.errors import WeakDatasetError
+
+
+def find_dataset(root: str | Path | None, dataset: str | int) -> Path:
+    """The folder of ``dataset`` under ``root`` (``$nnUNet_raw``, ``$nnUNet_preprocessed``, ...).
+
+    Args:
+        root: the folder that holds ``DatasetXXX_Name`` folders; None when its variable is unset.
+        dataset: a folder name (``Dataset004_Hippocampus``) or an id (``4``, ``"004"``), which must
+            match exactly one ``DatasetXXX_*`` folder.
+
+    Raises:
+        WeakDatasetError: naming the root, when nothing or more than one folder matches.
+    """
+    if root is None:
+        raise WeakDatasetError(f"dataset {dataset}: its nnU-Net folder variable (nnUNet_raw or nnUNet_preprocessed) "
+                               "is not set")
+    root, name = Path(root), str(dataset)
+    if (root / name).is_dir():
+        return root / name
+    if name.isdigit():
+        found = sorted(root.glob(f"Dataset{int(name):03d}_*"))
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise WeakDatasetError(f"dataset id {dataset} matches {[p.name for p in found]} in {root}; give the name")
+    raise WeakDatasetError(f"dataset {dataset} not found in {root}: give a DatasetXXX_Name folder there or its id")
