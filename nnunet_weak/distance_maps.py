@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import torch
 from scipy import ndimage
 
 
@@ -36,3 +37,14 @@ def class_signed_distances(labels: np.ndarray, classes: Sequence[int],
                            spacing: Sequence[float] | None = None) -> np.ndarray:
     """``(len(classes), *labels.shape)`` stack of :func:`signed_distance` for each class."""
     return np.stack([signed_distance(labels == c, spacing) for c in classes])
+
+
+def batch_signed_distances(labels: torch.Tensor, classes: Sequence[int], spacing: Sequence[float] | None,
+                           samples: torch.Tensor) -> torch.Tensor:
+    """:func:`class_signed_distances` of a batch of label maps ``(B, *spatial)`` for the ``samples``
+    (``(B,)`` bool) that have labels; ``(B, len(classes), *spatial)`` float32 on the labels' device,
+    zero for the other samples."""
+    out = np.zeros((labels.shape[0], len(classes), *labels.shape[1:]), np.float32)
+    for b in torch.nonzero(samples).flatten().tolist():
+        out[b] = class_signed_distances(labels[b].cpu().numpy(), classes, spacing)
+    return torch.from_numpy(out).to(labels.device)

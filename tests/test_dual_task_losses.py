@@ -92,3 +92,17 @@ def test_ensemble_networks_combine_both_outputs():
 def test_ensemble_rejects_distance_maps_that_do_not_match_the_classes():
     with pytest.raises(ValueError, match="C - 1"):
         ensemble_log_probabilities(torch.zeros(1, 3, 4), torch.zeros(1, 3, 4))
+
+
+def test_batch_signed_distances_for_the_labelled_samples_only():
+    from nnunet_weak.distance_maps import batch_signed_distances, class_signed_distances
+
+    labels = torch.zeros(3, 6, 6, dtype=torch.long)
+    labels[:, 2:4, 1:5] = 1
+    labels[1, 0, 0] = 2
+    out = batch_signed_distances(labels, [1, 2], (1.0, 2.0), torch.tensor([True, True, False]))
+    assert tuple(out.shape) == (3, 2, 6, 6) and out.dtype == torch.float32
+    for b in range(2):
+        expected = class_signed_distances(labels[b].numpy(), [1, 2], (1.0, 2.0))
+        assert torch.equal(out[b], torch.from_numpy(expected))
+    assert not out[2].any()

@@ -10,7 +10,7 @@ from nnunet_weak.networks.slice_network import (
     derive_2d_architecture,
     fits,
 )
-from nnunet_weak.networks.slicing import from_slices, to_slices, training_slices
+from nnunet_weak.networks.slicing import from_slices, slice_targets, to_slices, training_slices
 
 ARCH_3D = {
     "network_class_name": "dynamic_network_architectures.architectures.unet.PlainConvUNet",
@@ -79,3 +79,12 @@ def test_plans_2d_configuration_used_only_where_it_fits():
     assert arch["arch_kwargs"]["kernel_sizes"][0] == [1, 3]  # the thick axis keeps its 1-wide kernel
     arch, why = choose_2d_architecture(ARCH_3D, [3.0, 1.0, 1.0], 0, [18, 12], config_2d)
     assert "derived" in why and not fits(config_2d["architecture"], [18, 12])
+
+
+def test_slice_targets_follow_the_2d_networks_deep_supervision_scales():
+    target = torch.randint(0, 3, (2, 1, 4, 8, 6))
+    assert torch.equal(slice_targets(target, 1, None), to_slices(target, 1))
+    full, half = slice_targets(target, 1, [[1.0, 1.0], [0.5, 0.5]])
+    assert torch.equal(full, to_slices(target, 1)) and full.dtype == half.dtype == target.dtype
+    assert tuple(half.shape) == (16, 1, 2, 3)
+    assert torch.equal(half, full[:, :, 1::2, 1::2])  # nearest-exact: the voxel at each output centre

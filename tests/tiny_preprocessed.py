@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-NAME = "Dataset997_Tiny"
+NAME = "Dataset997_Tiny"  # semi-supervised: 3 dense cases, 3 all ignore
+SPARSE_NAME = "Dataset998_TinySparse"  # every case annotated on a few planes along axes 0 and 1
 IGNORE = 2
 SHAPE = (20, 20, 20)
 
@@ -61,15 +62,15 @@ LABELLED = ["case_0", "case_1", "case_2"]
 UNLABELLED = ["case_3", "case_4", "case_5"]
 
 
-def write_tiny_dataset(root: Path) -> Path:
-    """nnUNet_preprocessed/<NAME> under ``root`` with 3 dense and 3 all-ignore cases, one fold
-    validating on case_0 and case_5; returns the preprocessed root."""
+def write_tiny_dataset(root: Path, name: str = NAME) -> Path:
+    """``root``/``name`` (a preprocessed root) with 6 cases, one fold validating on case_0 and
+    case_5: for NAME 3 dense and 3 all-ignore cases, for SPARSE_NAME sparse planes in every case."""
     from batchgenerators.utilities.file_and_folder_operations import write_pickle
 
-    base = root / NAME
+    base = root / name
     folder = base / "nnUNetPlans_3d_fullres"
     folder.mkdir(parents=True)
-    (base / "nnUNetPlans.json").write_text(json.dumps(PLANS))
+    (base / "nnUNetPlans.json").write_text(json.dumps({**PLANS, "dataset_name": name}))
     (base / "dataset.json").write_text(json.dumps(DATASET_JSON))
     (base / "splits_final.json").write_text(json.dumps(
         [{"train": ["case_1", "case_2", "case_3", "case_4"], "val": ["case_0", "case_5"]}]))
@@ -80,7 +81,13 @@ def write_tiny_dataset(root: Path) -> Path:
         seg[0, 6:14, 6:14, 6:14] = 1
         locations = np.argwhere(seg == 1)
         annotated = np.argwhere(seg >= 0)[::50]
-        if case in UNLABELLED:
+        if name == SPARSE_NAME:
+            planes = np.zeros(SHAPE, bool)
+            planes[[3, 9, 15]] = True
+            planes[:, [5, 12]] = True
+            seg[0][~planes] = IGNORE
+            locations, annotated = np.argwhere(seg == 1), np.argwhere(seg != IGNORE)[::20]
+        elif case in UNLABELLED:
             seg[:] = IGNORE
             locations = annotated = np.zeros((0, 4), np.int64)
         np.savez_compressed(folder / f"{case}.npz", data=data, seg=seg)
@@ -90,12 +97,12 @@ def write_tiny_dataset(root: Path) -> Path:
     return root
 
 
-def make_trainer(trainer_class, root: Path, monkeypatch, configuration: str = "3d_fullres"):
-    """``trainer_class`` for the tiny dataset on the CPU, as nnUNetv2_train constructs it."""
-    if not (root / "preprocessed" / NAME).is_dir():
-        write_tiny_dataset(root / "preprocessed")
+def make_trainer(trainer_class, root: Path, monkeypatch, configuration: str = "3d_fullres", name: str = NAME):
+    """``trainer_class`` for a tiny dataset on the CPU, as nnUNetv2_train constructs it."""
+    if not (root / "preprocessed" / name).is_dir():
+        write_tiny_dataset(root / "preprocessed", name)
     monkeypatch.setenv("nnUNet_preprocessed", str(root / "preprocessed"))
     monkeypatch.setenv("nnUNet_results", str(root / "results"))
     monkeypatch.setenv("nnUNet_raw", str(root / "raw"))
-    plans = {**copy.deepcopy(PLANS), "continue_training": False}
+    plans = {**copy.deepcopy(PLANS), "dataset_name": name, "continue_training": False}
     return trainer_class(plans, configuration, 0, copy.deepcopy(DATASET_JSON), device=torch.device("cpu"))

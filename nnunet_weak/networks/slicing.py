@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
+from torch.nn import functional as F
 
 
 def to_slices(volume: torch.Tensor, axis: int) -> torch.Tensor:
@@ -33,3 +35,18 @@ def from_slices(slices: torch.Tensor, axis: int, batch_size: int) -> torch.Tenso
     """Inverse of :func:`to_slices`: ``(B * S_axis, K, a, b)`` -> ``(B, K, S0, S1, S2)``."""
     stacked = slices.reshape(batch_size, -1, *slices.shape[1:])  # (B, S_axis, K, a, b)
     return stacked.movedim(1, 2 + axis)
+
+
+def slice_targets(volume_target: torch.Tensor, axis: int, scales: list[list[float]] | None
+                  ) -> torch.Tensor | list[torch.Tensor]:
+    """Label maps ``(B, 1, S0, S1, S2)`` as slice targets for a 2D network: :func:`to_slices`, and
+    with deep supervision (``scales``: per output, the factor of each slice axis, highest resolution
+    first) one nearest-neighbour downsampled target per output, as nnU-Net's data pipeline makes them."""
+    slices = to_slices(volume_target, axis)
+    if scales is None:
+        return slices
+    shape = np.array(slices.shape[2:])
+    return [slices if all(s == 1 for s in scale) else
+            F.interpolate(slices.float(), size=[int(round(n)) for n in shape * np.array(scale)],
+                          mode="nearest-exact").to(slices.dtype)
+            for scale in scales]

@@ -32,7 +32,6 @@ from nnunetv2.training.loss.compound_losses import DC_and_CE_loss
 from nnunetv2.training.loss.deep_supervision import DeepSupervisionWrapper
 from nnunetv2.training.loss.dice import MemoryEfficientSoftDiceLoss
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
-from torch.nn import functional as F
 
 from nnunet_weak.losses import (
     MaskedCEDiceLoss,
@@ -45,7 +44,7 @@ from nnunet_weak.losses import (
 from nnunet_weak.networks import highest_resolution
 from nnunet_weak.networks.from_plans import network_from_architecture
 from nnunet_weak.networks.slice_network import choose_2d_architecture, deep_supervision_scales
-from nnunet_weak.networks.slicing import from_slices, to_slices, training_slices
+from nnunet_weak.networks.slicing import from_slices, slice_targets, to_slices, training_slices
 from nnunet_weak.nnunet_adapter import case_segmentation, open_preprocessed
 from nnunet_weak.trainers.annotation_axes import axes_from_label_maps, axes_from_sidecar
 from nnunet_weak.trainers.extra_networks import ExtraNetworksMixin
@@ -133,7 +132,8 @@ class nnUNetTrainerCrossTeach(ExtraNetworksMixin, ScheduleFromEnvironment, nnUNe
                 extra = self.extra_networks[f"slices_axis{axis}"]
                 outputs = extra.network(to_slices(data.index_select(2 + axis, chosen), axis))
                 slice_loss, scales = self.slice_losses[axis]
-                targets = self._slice_targets(full_target.index_select(2 + axis, chosen), axis, scales)
+                targets = slice_targets(full_target.index_select(2 + axis, chosen), axis,
+                                        scales if self.enable_deep_supervision else None)
                 loss = loss + slice_loss(outputs, targets)
                 logits = from_slices(highest_resolution(outputs), axis, data.shape[0])
                 trained_2d.append((axis, chosen, logits))
@@ -162,16 +162,6 @@ class nnUNetTrainerCrossTeach(ExtraNetworksMixin, ScheduleFromEnvironment, nnUNe
         self.backward_and_step(loss)
         return {"loss": loss.detach().cpu().numpy(), "pseudo_3d": fused_mask.float().mean().item(),
                 "pseudo_2d": teacher_mask.float().mean().item(), "accuracy": accuracy, "weight": weight}
-
-    def _slice_targets(self, full_target: torch.Tensor, axis: int, scales: list) -> list[torch.Tensor] | torch.Tensor:
-        slices = to_slices(full_target, axis)
-        if not self.enable_deep_supervision:
-            return slices
-        shape = np.array(slices.shape[2:])
-        return [slices if all(s == 1 for s in scale) else
-                F.interpolate(slices.float(), size=[int(round(n)) for n in shape * np.array(scale)],
-                              mode="nearest-exact").to(slices.dtype)
-                for scale in scales]
 
     def on_train_epoch_end(self, train_outputs: list[dict]):
         means = {k: float(np.mean([o[k] for o in train_outputs])) for k in ("pseudo_3d", "pseudo_2d", "accuracy")}

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
-from nnunet_weak.distance_maps import class_signed_distances
+from nnunet_weak.distance_maps import batch_signed_distances
 from nnunet_weak.losses import (
     masked_l1_loss,
     masked_soft_dice_loss,
@@ -64,20 +64,10 @@ class DualTaskMixin(SemiSupervisedMixin, TrainingStepMixin, ScheduleFromEnvironm
         """Return (segmentation output(s), distance-map logits (B, F, *spatial))."""
         raise NotImplementedError
 
-    def _sdf_targets(self, labels: torch.Tensor, labelled: torch.Tensor) -> torch.Tensor:
-        """Normalised signed distance maps of the augmented labels, per foreground class, for the
-        labelled patches of the batch (zeros for the others, which the loss masks out)."""
-        classes = self.label_manager.foreground_labels
-        out = np.zeros((labels.shape[0], len(classes), *labels.shape[1:]), np.float32)
-        spacing = self.configuration_manager.spacing
-        for b in torch.nonzero(labelled).flatten().tolist():
-            out[b] = class_signed_distances(labels[b].cpu().numpy(), classes, spacing)
-        return torch.from_numpy(out).to(labels.device)
-
     def train_step(self, batch: dict) -> dict:
         data, target, labels, annotated = self.unpack_batch(batch)
         labelled = annotated.flatten(1).all(1)  # labelled cases are dense; unlabelled all ignore
-        classes = self.label_manager.foreground_labels
+        classes, spacing = self.label_manager.foreground_labels, self.configuration_manager.spacing
         onehot = torch.stack([labels == c for c in classes], 1).float()
         weight = sigmoid_rampup(self.training_progress(), self.consistency_weight)
         self.zero_grad()
@@ -89,7 +79,8 @@ class DualTaskMixin(SemiSupervisedMixin, TrainingStepMixin, ScheduleFromEnvironm
             supervised = annotated & labelled.view(-1, *[1] * (labels.ndim - 1))
             loss = loss + masked_soft_dice_loss(sdf_probs, onehot, supervised)
             if self.sdf_regression:
-                loss = loss + masked_l1_loss(phi, self._sdf_targets(labels, labelled), supervised)
+                sdf_targets = batch_signed_distances(labels, classes, spacing, labelled)
+                loss = loss + masked_l1_loss(phi, sdf_targets, supervised)
             seg_probs = highest_resolution(segmentation).float().softmax(1)[:, classes]
             consistency = mutual_consistency_loss(seg_probs, sdf_probs)
             loss = loss + weight * consistency
