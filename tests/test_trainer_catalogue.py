@@ -42,7 +42,7 @@ def test_default_discovery_finds_the_recommended_and_predict_only_trainers_only(
         assert find(SHIM_FOLDER, name) is getattr(recommended, name)
     for name in EXPERIMENTS:
         assert find(SHIM_FOLDER, name) is None
-    assert set(recommended.RECOMMENDED) | set(recommended.PREDICT_ONLY) == set(DEFAULT)
+    assert set(recommended.RECOMMENDED_TRAINERS) | set(recommended.PREDICT_ONLY_TRAINERS) == set(DEFAULT)
 
 
 def test_experiments_are_found_through_the_opt_in_folder():

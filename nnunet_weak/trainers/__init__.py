@@ -27,5 +27,5 @@ __all__ = [
     "nnUNetTrainerDTMLEnsemble",  # predict-only
     "nnUNetTrainerSDFDualHeadEnsemble",  # predict-only
 ]
-PREDICT_ONLY = ("nnUNetTrainerDTMLEnsemble", "nnUNetTrainerSDFDualHeadEnsemble")
-RECOMMENDED = tuple(name for name in __all__ if name not in PREDICT_ONLY)
+PREDICT_ONLY_TRAINERS = ("nnUNetTrainerDTMLEnsemble", "nnUNetTrainerSDFDualHeadEnsemble")
+RECOMMENDED_TRAINERS = tuple(name for name in __all__ if name not in PREDICT_ONLY_TRAINERS)
