@@ -33,6 +33,14 @@ GRAD_SCALER_STATE = "grad_scaler_state"
 TRAINER_NAME = "trainer_name"
 
 
+# nnU-Net methods our trainers and loaders override: an override of a hook upstream renamed would
+# silently never run, so their presence is checked when a trainer of ours is constructed
+TRAINER_HOOKS = ("initialize", "build_network_architecture", "configure_optimizers", "_set_batch_size_and_oversample",
+                 "do_split", "get_dataloaders", "train_step", "on_train_epoch_start", "on_train_epoch_end",
+                 "save_checkpoint", "load_checkpoint")
+LOADER_HOOKS = ("get_indices", "get_bbox", "generate_train_batch")
+
+
 class NnUNetChangedError(RuntimeError):
     """nnU-Net no longer has the structure nnunet_weak was written for."""
 
@@ -43,6 +51,16 @@ def changed(what: str, error: Exception | None = None) -> NnUNetChangedError:
         f"nnunetv2 {NNUNET_VERSION}: {what}{detail}. nnunet_weak reaches this nnU-Net internal through "
         f"nnunet_weak/nnunet_adapter.py, written for nnunetv2 {WRITTEN_FOR}: install nnunetv2 {WRITTEN_FOR}.x "
         "or update the adapter (tests/test_nnunet_adapter.py says what it must do).")
+
+
+def check_hooks() -> None:
+    """Raise :class:`NnUNetChangedError` when nnUNetTrainer or nnUNetDataLoader lacks a hook we override."""
+    from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
+
+    for owner, hooks in ((nnUNetTrainer, TRAINER_HOOKS), (nnUNetDataLoader, LOADER_HOOKS)):
+        missing = [hook for hook in hooks if not callable(getattr(owner, hook, None))]
+        if missing:
+            raise changed(f"{owner.__name__} has no {', '.join(missing)} for nnunet_weak to override")
 
 
 def unwrap(network: nn.Module) -> nn.Module:

@@ -106,3 +106,13 @@ def test_batch_signed_distances_for_the_labelled_samples_only():
         expected = class_signed_distances(labels[b].numpy(), [1, 2], (1.0, 2.0))
         assert torch.equal(out[b], torch.from_numpy(expected))
     assert not out[2].any()
+
+
+def test_sdf_head_fits_the_residual_encoder_unet_of_nnunets_resenc_plans():
+    from dynamic_network_architectures.architectures.unet import ResidualEncoderUNet
+
+    unet = ResidualEncoderUNet(1, 3, [4, 8, 16], torch.nn.Conv3d, 3, [1, 2, 2], [1, 1, 1], 3, [1, 1], True,
+                               torch.nn.InstanceNorm3d, {"affine": True}, nonlin=torch.nn.LeakyReLU,
+                               deep_supervision=False)
+    segmentation, sdf = SDFHeadUNet(unet, sdf_channels=2)(torch.zeros(1, 1, 8, 8, 8))
+    assert tuple(segmentation.shape) == (1, 3, 8, 8, 8) and tuple(sdf.shape) == (1, 2, 8, 8, 8)

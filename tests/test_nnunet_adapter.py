@@ -104,3 +104,12 @@ def test_checkpoint_keys_are_what_nnunet_writes(tmp_path, monkeypatch):
         assert key in checkpoint
     assert checkpoint[adapter.TRAINER_NAME] == "nnUNetTrainerDTML"
     assert "sdf" in checkpoint["extra_networks"]
+
+
+def test_a_renamed_nnunet_hook_stops_our_trainers_at_construction(tmp_path, monkeypatch):
+    from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
+
+    adapter.check_hooks()  # the installed nnunetv2 has every hook we override
+    monkeypatch.delattr(nnUNetTrainer, "_set_batch_size_and_oversample")
+    with pytest.raises(adapter.NnUNetChangedError, match="nnUNetTrainer has no _set_batch_size_and_oversample"):
+        make_trainer(nnUNetTrainerDTML, tmp_path, monkeypatch)

@@ -22,6 +22,7 @@ import os
 
 import torch
 
+from nnunet_weak.nnunet_adapter import check_hooks
 from nnunet_weak.trainers.initial_weights import load_initial_weights
 
 SETTINGS = {
@@ -54,6 +55,7 @@ class ScheduleFromEnvironment:
     # (for checkpoints), so this signature must name them exactly.
     def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict,
                  device: torch.device = _CUDA):
+        check_hooks()
         super().__init__(plans, configuration, fold, dataset_json, device)
         for variable, attribute in SETTINGS.items():
             value = _positive_int(variable)
