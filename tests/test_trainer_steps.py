@@ -30,6 +30,16 @@ def test_training_steps_run_and_count_themselves(name, dataset, tmp_path, monkey
     assert trainer.iterations_this_epoch == 0
 
 
+@pytest.mark.parametrize("name", ["nnUNetTrainerDTML", "nnUNetTrainerSDFDualHead", "nnUNetTrainerBenchmark"])
+def test_trainers_without_a_3d_loss_train_a_2d_configuration(name, tmp_path, monkeypatch):
+    trainer = make_trainer(getattr(trainers, name), tmp_path, monkeypatch, configuration="2d")
+    trainer.initialize()
+    train, _ = trainer.get_dataloaders()
+    trainer.on_train_epoch_start()
+    output = trainer.train_step(next(train))
+    assert np.isfinite(output["loss"])
+
+
 def test_cross_teach_trains_one_2d_network_per_sparse_axis_and_checkpoints_them(tmp_path, monkeypatch):
     trainer = make_trainer(trainers.nnUNetTrainerCrossTeach, tmp_path, monkeypatch, name=SPARSE_NAME)
     steps(trainer, 1)

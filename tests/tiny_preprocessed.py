@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,7 @@ def write_tiny_dataset(root: Path, name: str = NAME) -> Path:
         write_pickle({"class_locations": {1: locations, (-1, 0, 1): annotated}, "spacing": [1.0, 1.0, 1.0],
                       "shape_before_cropping": SHAPE, "shape_after_cropping_and_before_resampling": SHAPE,
                       "bbox_used_for_cropping": [[0, s] for s in SHAPE]}, str(folder / f"{case}.pkl"))
+    shutil.copytree(folder, base / "nnUNetPlans_2d")  # nnU-Net's 2d loader reads the same volumes
     return root
 
 
