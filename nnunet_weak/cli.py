@@ -24,18 +24,16 @@ EPILOG = __doc__.split("Examples::", 1)[1]
 
 def _dataset_folder(value: str) -> Path:
     """A raw dataset given as a path, a DatasetXXX_Name, or an id (looked up in $nnUNet_raw)."""
+    from nnunet_weak.dataset.folders import find_dataset
+
     path = Path(value)
     if path.is_dir():
         return path
     raw = os.environ.get("nnUNet_raw")
-    if raw:
-        if (Path(raw) / value).is_dir():
-            return Path(raw) / value
-        if value.isdigit():
-            found = sorted(Path(raw).glob(f"Dataset{int(value):03d}_*"))
-            if len(found) == 1:
-                return found[0]
-    raise WeakDatasetError(f"dataset '{value}' not found: give a folder, or an id/name under $nnUNet_raw ({raw})")
+    try:
+        return find_dataset(raw, value)
+    except WeakDatasetError as e:
+        raise WeakDatasetError(f"{e} (or give the dataset's folder)") from None
 
 
 def _output_folder(value: str) -> Path:
