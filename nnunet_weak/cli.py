@@ -30,6 +30,9 @@ def _dataset_folder(value: str) -> Path:
     if path.is_dir():
         return path
     raw = os.environ.get("nnUNet_raw")
+    if raw is None:
+        raise WeakDatasetError(f"dataset '{value}' not found: no such folder, and $nnUNet_raw is not set to look up "
+                               "names and ids in; give the dataset's folder or set nnUNet_raw")
     try:
         return find_dataset(raw, value)
     except WeakDatasetError as e:
