@@ -46,3 +46,9 @@ def test_the_last_traceback_of_a_log_is_kept_up_to_its_error_line():
     assert check.last_traceback(log) == ("Traceback (most recent call last):\n  File \"b.py\", line 2, in f\n"
                                          "    x()\nRuntimeError: CUDA out of memory")
     assert check.last_traceback("all well\n") is None
+
+
+def test_every_recommended_trainer_is_checked():
+    from nnunet_weak.trainers import RECOMMENDED_TRAINERS
+
+    assert sorted(_gpu_check().TRAINERS) == sorted(RECOMMENDED_TRAINERS)
