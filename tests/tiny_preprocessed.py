@@ -106,5 +106,6 @@ def make_trainer(trainer_class, root: Path, monkeypatch, configuration: str = "3
     monkeypatch.setenv("nnUNet_preprocessed", str(root / "preprocessed"))
     monkeypatch.setenv("nnUNet_results", str(root / "results"))
     monkeypatch.setenv("nnUNet_raw", str(root / "raw"))
+    monkeypatch.setenv("nnUNet_n_proc_DA", "0")  # loaders in this process, so tests can look inside them
     plans = {**copy.deepcopy(PLANS), "dataset_name": name, "continue_training": False}
     return trainer_class(plans, configuration, 0, copy.deepcopy(DATASET_JSON), device=torch.device("cpu"))
