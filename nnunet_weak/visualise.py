@@ -7,7 +7,7 @@ between annotated slices?
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,13 @@ def overlay(image: np.ndarray, labels: np.ndarray | None, ignore_label: int | No
     return rgb
 
 
+def panel_aspect(spacing: Sequence[float], axis: int) -> float:
+    """Height/width of one pixel of a plane cut across ``axis`` of a volume with ``spacing`` (array
+    order, mm), so that anisotropic voxels are drawn at their physical size."""
+    rows, columns = (a for a in range(len(spacing)) if a != axis)
+    return spacing[rows] / spacing[columns]
+
+
 def _slice_positions(foreground: np.ndarray, annotated: np.ndarray, axis: int) -> list[int]:
     """Two slices along ``axis``: an annotated slice nearest the foreground's middle (if the axis has
     annotated slices) and one in the middle between annotations; otherwise thirds of the extent."""
@@ -54,8 +61,14 @@ def _slice_positions(foreground: np.ndarray, annotated: np.ndarray, axis: int) -
 
 
 def render_cases(dataset: str | Path, cases: Sequence[str] | None, output: str | Path,
-                 dense: str | Path | None = None, predictions: str | Path | None = None) -> list[Path]:
-    """Write ``<output>/<case>.png`` for each case (default: the first three) and return the paths."""
+                 dense: str | Path | None = None, predictions: str | Path | Mapping[str, Path] | None = None,
+                 weak_column: bool = True) -> list[Path]:
+    """Write ``<output>/<case>.png`` for each case (default: the first three) and return the paths.
+
+    ``dataset`` supplies the images (and, with ``weak_column``, the weak annotation); ``predictions``
+    is a folder, or several as {column title: folder}. A held-out test case has no weak annotation:
+    draw it with ``weak_column=False`` (its label in ``dataset`` would be dense truth). Voxels are drawn
+    at their physical aspect ratio (anisotropic spacing is not stretched)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -65,19 +78,29 @@ def render_cases(dataset: str | Path, cases: Sequence[str] | None, output: str |
     dense_ds = RawDataset(dense) if dense else None
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
+    if predictions is None:
+        prediction_folders = {}
+    elif isinstance(predictions, Mapping):
+        prediction_folders = dict(predictions)
+    else:
+        prediction_folders = {"prediction": predictions}
     written = []
     for case in cases or weak.cases()[:3]:
-        image, _ = read_image(weak.image_files(case)[0])
+        image, geometry = read_image(weak.image_files(case)[0])
+        spacing = geometry.spacing_zyx
         columns = {"image": None}
         if dense_ds is not None:
             columns["dense truth"] = dense_ds.read_label(case)[0]
-        columns["weak annotation"] = weak.read_label(case)[0]
-        if predictions:
-            columns["prediction"] = as_label_array(read_image(Path(predictions) / f"{case}{weak.file_ending}")[0],
-                                                   f"prediction of {case}")
-        reference = columns.get("dense truth", columns["weak annotation"])
+        if weak_column:
+            columns["weak annotation"] = weak.read_label(case)[0]
+        for title, folder in prediction_folders.items():
+            columns[title] = as_label_array(read_image(Path(folder) / f"{case}{weak.file_ending}")[0],
+                                            f"{title} of {case}")
+        reference = columns.get("dense truth", columns.get("weak annotation"))
+        if reference is None:
+            raise ValueError("render_cases needs dense truth or the weak annotation to choose slices")
         foreground = (reference > 0) & (reference != weak.ignore_label)
-        annotated = columns["weak annotation"] != weak.ignore_label
+        annotated = columns["weak annotation"] != weak.ignore_label if weak_column else np.zeros_like(foreground)
         rows = [(axis, index) for axis in range(image.ndim) for index in _slice_positions(foreground, annotated, axis)]
         fig, axes = plt.subplots(len(rows), len(columns), figsize=(2.2 * len(columns), 2.2 * len(rows)),
                                  squeeze=False)
@@ -86,14 +109,16 @@ def render_cases(dataset: str | Path, cases: Sequence[str] | None, output: str |
                 section = np.take(image, index, axis=axis)
                 labels2d = None if labels is None else np.take(labels, index, axis=axis)
                 ax = axes[r, c]
-                ax.imshow(overlay(section, labels2d, weak.ignore_label), interpolation="nearest")
+                ax.imshow(overlay(section, labels2d, weak.ignore_label), interpolation="nearest",
+                          aspect=panel_aspect(spacing, axis))
                 ax.set_xticks([])
                 ax.set_yticks([])
                 if r == 0:
                     ax.set_title(title, fontsize=9)
                 if c == 0:
                     ax.set_ylabel(f"axis {axis}, slice {index}", fontsize=8)
-        fig.suptitle(f"{case} ({weak.name}); grey = ignore (not annotated)", fontsize=9)
+        legend = "; grey = ignore (not annotated)" if weak_column else "; held out: no weak annotation"
+        fig.suptitle(f"{case} ({weak.name}){legend}", fontsize=9)
         fig.tight_layout()
         path = output / f"{case}.png"
         fig.savefig(path, dpi=80)

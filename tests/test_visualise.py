@@ -24,3 +24,23 @@ def test_overlay_greys_out_ignore_and_colours_classes():
     assert np.allclose(rgb[:, 0], plain[:, 0])
     assert not np.allclose(rgb[:, 1], plain[:, 1]) and not np.allclose(rgb[:, 1], rgb[:, 2])
     assert np.allclose(rgb[:, 3, 0], rgb[:, 3, 1])  # ignore: grey veil, no hue
+
+
+def test_held_out_cases_show_no_weak_column_and_one_column_per_prediction(sample, tmp_path):
+    from nnunet_weak.visualise import render_cases
+
+    case = sample.cases()[-1]
+    labels = sample.folder / "labelsTr"
+    [png] = render_cases(sample.folder, [case], tmp_path, dense=sample.folder, weak_column=False,
+                         predictions={"ours": labels, "stock": labels})
+    # image, dense truth, ours, stock: the held-out case's dense label is never drawn as a weak annotation
+    assert imread(png).shape[:2] == (int(6 * 2.2 * 80), int(4 * 2.2 * 80))
+
+
+def test_voxels_are_drawn_at_their_physical_aspect_ratio():
+    from nnunet_weak.visualise import panel_aspect
+
+    spacing = (3.0, 1.0, 0.5)  # array order z, y, x in mm
+    assert panel_aspect(spacing, axis=0) == 1.0 / 0.5  # a (y, x) plane: rows 1 mm, columns 0.5 mm
+    assert panel_aspect(spacing, axis=1) == 3.0 / 0.5  # (z, x)
+    assert panel_aspect(spacing, axis=2) == 3.0 / 1.0  # (z, y)
