@@ -126,11 +126,12 @@ def write_single_split(ws: Workspace, dataset_id: int, train: Sequence[str], val
 def train(ws: Workspace, dataset_id: int, trainer: str, plans: str, epochs: int, iterations_per_epoch: int,
           val_iterations: int = 2, device: str = "cpu", configuration: str = "3d_fullres", fold: str = "0",
           log: Path | None = None, extra_args: Sequence[str] = (), env: dict[str, str] | None = None) -> float:
-    """``nnUNetv2_train`` with our schedule variables (plus ``env``); returns peak memory (MiB)."""
-    env = ws.env(nnUNet_n_proc_DA="0", nnUNet_weak_epochs=epochs,
-                 nnUNet_weak_iterations_per_epoch=iterations_per_epoch,
-                 nnUNet_weak_val_iterations=val_iterations, nnUNet_weak_threads=1, OMP_NUM_THREADS=1,
-                 **(env or {}))
+    """``nnUNetv2_train`` with our schedule variables (one thread, augmentation in the training process;
+    ``env`` overrides any of them); returns peak memory (MiB)."""
+    settings = {"nnUNet_n_proc_DA": "0", "nnUNet_weak_epochs": epochs,
+                "nnUNet_weak_iterations_per_epoch": iterations_per_epoch,
+                "nnUNet_weak_val_iterations": val_iterations, "nnUNet_weak_threads": 1, "OMP_NUM_THREADS": 1}
+    env = ws.env(**{**settings, **(env or {})})
     return run(["nnUNetv2_train", str(dataset_id), configuration, fold, "-tr", trainer, "-p", plans,
                 "-device", device, *extra_args], env, log)
 
