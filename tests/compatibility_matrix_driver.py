@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def run_combination(dataset: str, plans: str, configuration: str, trainer: str, 
     except Exception as error:  # noqa: BLE001 - the test decides whether this refusal was expected
         return {"status": "raised", "message": str(error).strip(), "traceback": traceback.format_exc()}
     folder = Path(nnUNet_results) / maybe_convert_to_dataset_name(dataset) / f"{trainer}__{plans}__{configuration}"
+    output.mkdir(parents=True, exist_ok=True)
     predictor = nnUNetPredictor(use_mirroring=False, device=torch.device("cpu"), allow_tqdm=False)
     try:
         predictor.initialize_from_trained_model_folder(str(folder), (0,), "checkpoint_final.pth")
@@ -47,9 +49,11 @@ def main(spec_file: str, result_file: str) -> None:
         for configuration in spec["configurations"]:
             for trainer in spec["trainers"]:
                 output = Path(spec["output"]) / f"{plans}__{configuration}__{trainer}"
+                began = time.monotonic()
                 result = run_combination(spec["dataset"], plans, configuration, trainer, Path(spec["images"]), output)
+                result["seconds"] = round(time.monotonic() - began, 1)
                 results.append({"plans": plans, "configuration": configuration, "trainer": trainer, **result})
-                print(plans, configuration, trainer, result["status"], flush=True)
+                print(plans, configuration, trainer, result["status"], result["seconds"], flush=True)
                 Path(result_file).write_text(json.dumps(results, indent=1))
 
 

@@ -78,13 +78,17 @@ def test_every_recommended_trainer_trains_and_predicts_in_every_configuration(pl
 
     expected = len(RECOMMENDED_TRAINERS) * sum(len(c) for c in plans.values())
     assert len(results) == expected
+    problems = []
     for r in results:
         where = f"{r['trainer']} on {r['configuration']} with {r['plans']}"
         word = REFUSED.get((r["trainer"], r["configuration"]))
-        if word is None:
-            assert r["status"] == "ok", f"{where}: {r.get('traceback', r)}"
-            assert r["predictions"] == [f"{test_case}.nii.gz"], where
-        else:
-            assert r["status"] == "raised", f"{where} should be refused at start-up"
-            message = r["message"]
-            assert word in message and "\n" not in message and message.count(". ") <= 1, f"{where}: {message}"
+        if word is None and r["status"] != "ok":
+            problems.append(f"{where}: {r.get('traceback', r)}")
+        elif word is None and r["predictions"] != [f"{test_case}.nii.gz"]:
+            problems.append(f"{where}: predicted {r['predictions']}")
+        elif word is not None and r["status"] != "raised":
+            problems.append(f"{where} should be refused at start-up")
+        elif word is not None and not (word in r["message"] and "\n" not in r["message"]
+                                       and r["message"].count(". ") <= 1):
+            problems.append(f"{where}: the refusal is not one sentence naming {word}: {r['message']}")
+    assert not problems, "\n\n".join(problems)
