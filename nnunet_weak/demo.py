@@ -10,7 +10,7 @@ The schedule (``--iterations``, default 1000, on nnU-Net's plan shrunk to batch 
 augmentation in one worker process, two torch threads) is what fits about ten minutes of training
 and prediction on two CPU cores with the stock trainer. ``-tr nnUNetTrainerCrossTeach --baseline``
 trains our cross-teaching trainer and the stock one on the same slices for a side-by-side (about
-2.2x the stock trainer's time per iteration, so over half an hour).
+2.2x the stock trainer's time per iteration in RESULTS' cost table; the pair was not timed here).
 """
 
 from __future__ import annotations
