@@ -175,7 +175,8 @@ class _EnsembleForPrediction(nnUNetTrainer):
     def __init__(self, *args, **kwargs):
         raise RuntimeError(
             f"{type(self).__name__} is predict-only (it rebuilds the ensemble of {self.trained_by}'s "
-            f"checkpoint_*_ensemble.pth); train with -tr {self.trained_by} instead.")
+            f"checkpoint_*_ensemble.pth); train with -tr {self.trained_by} instead, and predict the ensemble "
+            f"with -tr {self.trained_by} -chk checkpoint_final_ensemble.pth.")
 
 
 class nnUNetTrainerDTMLEnsemble(_EnsembleForPrediction):
