@@ -1,5 +1,6 @@
 """PA-Seg on real expanded clicks through the stock commands: stage 1 (both architectures) and
-stage 2 (SCM) with kill, exact resume, --val and nnUNetv2_predict."""
+stage 2 (SCM) with kill, exact resume, --val and nnUNetv2_predict. The opt-in experiments
+(SelfCorrect, MergedCRF) take their training steps in tests/test_trainer_steps.py instead."""
 
 import subprocess
 
@@ -31,10 +32,9 @@ def stage_one(ws, plans, trainer, epochs=2):
     return fold / "checkpoint_final.pth"
 
 
-@pytest.mark.parametrize("trainer", ["nnUNetTrainerPointSeg", "nnUNetTrainerPointSegSelfCorrect",
-                                     "nnUNetTrainerPointSegMergedCRF"])
-def test_point_seg_trains_with_crf_and_variance_and_predicts(planned_points_sample, tmp_path, trainer):
+def test_point_seg_trains_with_crf_and_variance_and_predicts(planned_points_sample, tmp_path):
     ws, dense, plans, test_cases = planned_points_sample
+    trainer = "nnUNetTrainerPointSeg"
     assert stage_one(ws, plans, trainer).is_file()
     predict_cases(ws, 995, trainer, plans, [dense.image_files(c)[0] for c in test_cases], tmp_path / "pred")
 

@@ -7,6 +7,7 @@ import torch
 from tiny_preprocessed import SPARSE_NAME, make_trainer
 
 import nnunet_weak.trainers as trainers
+import nnunet_weak.trainers.experimental as experiments
 
 
 def steps(trainer, n: int = 2) -> list[dict]:
@@ -18,10 +19,13 @@ def steps(trainer, n: int = 2) -> list[dict]:
 
 @pytest.mark.parametrize("name, dataset", [
     ("nnUNetTrainerDTML", None), ("nnUNetTrainerSDFDualHead", None),
-    ("nnUNetTrainerPointSeg", SPARSE_NAME), ("nnUNetTrainerCrossTeach", SPARSE_NAME)])
+    ("nnUNetTrainerPointSeg", SPARSE_NAME), ("nnUNetTrainerCrossTeach", SPARSE_NAME),
+    # PA-Seg's experiments (opt-in folder): their own steps, here instead of a full stock-command run
+    ("nnUNetTrainerPointSegSelfCorrect", SPARSE_NAME), ("nnUNetTrainerPointSegMergedCRF", SPARSE_NAME)])
 def test_training_steps_run_and_count_themselves(name, dataset, tmp_path, monkeypatch):
     kwargs = {"name": dataset} if dataset else {}
-    trainer = make_trainer(getattr(trainers, name), tmp_path, monkeypatch, **kwargs)
+    trainer_class = getattr(trainers, name, None) or getattr(experiments, name)
+    trainer = make_trainer(trainer_class, tmp_path, monkeypatch, **kwargs)
     outputs = steps(trainer)
     assert trainer.iterations_this_epoch == 2
     assert trainer.training_progress() == 2 / (trainer.num_epochs * trainer.num_iterations_per_epoch)
