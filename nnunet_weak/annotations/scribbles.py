@@ -206,21 +206,18 @@ def boundary_centreline(region: np.ndarray, depth: np.ndarray, spacing: Sequence
     while not inner.any():
         inset_mm -= step
         inner = depth >= inset_mm
-    parts, n = ndimage.label(inner, structure=_EIGHT)
-    sizes = np.bincount(parts.ravel())[1:]
-    component = parts == 1 + rng.choice(n, p=sizes / sizes.sum())
+    component = _pick_region(inner, rng)
     runs = [run for curve in contours(component) for run in _runs_off_frame(curve, component)]
     if not runs:
         return None
     lengths = [_length_mm(points, spacing) + (_step_mm(points[-1], points[0], spacing) if closed else 0.0)
                for points, closed in runs]
     target = rng.uniform(*LENGTH_SHARE) * sum(lengths)
-    sizes = np.array([len(points) for points, _ in runs])
-    pick = int(rng.integers(sizes.sum()))
-    which = int(np.searchsorted(np.cumsum(sizes), pick, side="right"))
+    starts = np.cumsum([0] + [len(points) for points, _ in runs])  # the runs' points numbered in a row
+    pick = int(rng.integers(starts[-1]))
+    which = int(np.searchsorted(starts, pick, side="right")) - 1
     points, closed = runs[which]
-    centre = pick - int(np.cumsum(sizes)[which - 1] if which else 0)
-    stretch = _grow_stretch(points, closed, centre, target, spacing)
+    stretch = _grow_stretch(points, closed, pick - int(starts[which]), target, spacing)
     return stretch, _length_mm(stretch, spacing)
 
 
