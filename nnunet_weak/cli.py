@@ -5,6 +5,7 @@ Examples::
     nnunet-weak convert hippocampus -i Task04_Hippocampus -o Dataset004_Hippocampus
     nnunet-weak slices -i $nnUNet_raw/Dataset004_Hippocampus -o $nnUNet_raw/Dataset104_HippoSlices --preset 3d2dct
     nnunet-weak points -i $nnUNet_raw/Dataset004_Hippocampus -o $nnUNet_raw/Dataset204_HippoPoints
+    nnunet-weak scribbles -i $nnUNet_raw/Dataset004_Hippocampus -o $nnUNet_raw/Dataset404_HippoScribbles
     nnunet-weak semi   -i $nnUNet_raw/Dataset004_Hippocampus -o $nnUNet_raw/Dataset304_HippoSemi --labelled 4
     nnunet-weak check -d 104 -c 3d_fullres
     nnunet-weak evaluate -pred predictions/ -ref $nnUNet_raw/Dataset004_Hippocampus -o scores
@@ -84,7 +85,8 @@ def _build(args, kind: str, annotate, parameters: dict, cases=None) -> None:
                                  cases=cases, overwrite=args.overwrite)
     t = sidecar["totals"]
     print(f"wrote {_output_folder(args.o)}: {t['cases']} cases, {t['labelled_cases']} with annotation, "
-          f"{100 * t['annotated_fraction']:.2f} % of voxels annotated, {t['slices']} slices, {t['clicks']} clicks")
+          f"{100 * t['annotated_fraction']:.2f} % of voxels annotated, {t['slices']} slices, {t['clicks']} clicks"
+          + (f", {t['scribbles']} scribbles {t['scribble_length_mm'] / 1000:.2f} m long" if t["scribbles"] else ""))
 
 
 def cmd_slices(args) -> None:
@@ -110,6 +112,17 @@ def cmd_points(args) -> None:
     parameters = {"protocol": "pa-seg-7", "margin": args.margin, "jitter": args.jitter,
                   "min_object_voxels": args.min_object_voxels}
     _build(args, "points", points_annotator(args.margin, args.jitter, args.min_object_voxels), parameters)
+
+
+def cmd_scribbles(args) -> None:
+    from nnunet_weak.derive import scribbles_annotator
+
+    parameters = {"protocol": "scribblebench", "axes": args.axes, "orientations": args.orientations,
+                  "slice_share": args.slice_share, "thickness": args.thickness}
+    if args.axes is None and args.orientations is None:
+        parameters["axes"] = [0]
+    annotate = scribbles_annotator(parameters["axes"], args.orientations, args.slice_share, args.thickness)
+    _build(args, "scribbles", annotate, parameters)
 
 
 def cmd_semi(args) -> None:
@@ -278,6 +291,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--margin", type=int, default=2, help="voxels between an object's extent and its outside clicks")
     p.add_argument("--jitter", type=float, default=0.0, help="max voxels the inside click strays from the centre")
     p.add_argument("--min-object-voxels", type=int, default=1, help="objects smaller than this get no clicks")
+
+    p = add("scribbles", cmd_scribbles, "simulate scribbles from dense labels (ScribbleBench's protocol): per "
+            "slice and class, background included, one stroke inside and one along the boundary",
+            "nnunet-weak scribbles -i Dataset004_Hippocampus -o Dataset404_HippoScribbles --slice-share 0.25")
+    _add_common(p)
+    axes = p.add_mutually_exclusive_group()
+    axes.add_argument("--axes", type=int, nargs="+", help="array axes (z=0, y=1, x=2) whose slices get scribbles "
+                      "(default 0)")
+    axes.add_argument("--orientations", nargs="+", choices=["axial", "coronal", "sagittal"],
+                      help="planes whose slices get scribbles, found from the image orientation")
+    p.add_argument("--slice-share", type=float, default=1.0, help="share of each axis's slices that get "
+                   "scribbles, evenly spaced from a random offset (default 1: every slice, as ScribbleBench)")
+    p.add_argument("--thickness", type=int, default=3, help="stroke width in voxels of the slice's finest "
+                   "spacing, odd (default 3, as ScribbleBench); the brush is round in mm")
 
     p = add("semi", cmd_semi, "keep a few cases labelled, make the others unlabelled (all ignore)",
             "nnunet-weak semi -i Dataset004_Hippocampus -o Dataset304_HippoSemi --labelled 4")

@@ -36,6 +36,12 @@ from nnunet_weak.annotations import (
 from nnunet_weak.annotations.point_expansion import expand_clicks
 from nnunet_weak.annotations.points import Click
 from nnunet_weak.annotations.pseudo_labels import fill_ignore_with_predictions
+from nnunet_weak.annotations.scribbles import (
+    check_scribble_options,
+    scribble_slices,
+    scribbles_to_label_map,
+    simulate_scribbles,
+)
 from nnunet_weak.annotations.sparse_slices import PRESETS
 from nnunet_weak.dataset import Geometry, RawDataset, atomic_output_dir, read_image, write_label
 from nnunet_weak.dataset.raw import as_label_array
@@ -162,10 +168,7 @@ def slices_annotator(
 
     def annotate(source: RawDataset, case: str, rng: np.random.Generator):
         dense, geometry = source.read_label(case)
-        chosen = list(axes) if axes is not None else [anatomical_axes(geometry.direction)[o] for o in orientations]
-        for axis in chosen:
-            if not 0 <= axis < dense.ndim:
-                raise WeakDatasetError(f"axis {axis} does not exist in a {dense.ndim}D image; use 0..{dense.ndim - 1}")
+        chosen = _array_axes(axes, orientations, geometry, dense.ndim)
         slices = {}
         for i, axis in enumerate(chosen):
             if i > 0 and same_count:
@@ -177,6 +180,16 @@ def slices_annotator(
         return weak, geometry, {"slices": {str(a): s for a, s in slices.items()}}
 
     return annotate
+
+
+def _array_axes(axes: Sequence[int] | None, orientations: Sequence[str] | None, geometry: Geometry,
+                ndim: int) -> list[int]:
+    """Array axes given directly or as anatomical plane names (from the image's direction)."""
+    chosen = list(axes) if axes is not None else [anatomical_axes(geometry.direction)[o] for o in orientations]
+    for axis in chosen:
+        if not 0 <= axis < ndim:
+            raise WeakDatasetError(f"axis {axis} does not exist in a {ndim}D image; use 0..{ndim - 1}")
+    return chosen
 
 
 def preset_annotator(name: str) -> tuple[Annotator, dict]:
@@ -198,6 +211,35 @@ def points_annotator(margin: int = 2, jitter: float = 0.0, min_object_voxels: in
             )
         weak = clicks_to_label_map(dense.shape, clicks, ignore_label_for(source))
         return weak, geometry, {"clicks": [c.to_json() for c in clicks]}
+
+    return annotate
+
+
+def scribbles_annotator(axes: Sequence[int] | None = None, orientations: Sequence[str] | None = None,
+                        slice_share: float = 1.0, thickness: int = 3) -> Annotator:
+    """Scribbles (ScribbleBench's protocol) on slices along array ``axes`` or named ``orientations``.
+
+    The record holds the cost: ``scribbles`` (strokes), ``scribble_length_mm`` (their centrelines'
+    length) and ``scribble_slices`` ({axis: [index, ...]}).
+    """
+    if (axes is None) == (orientations is None):
+        raise WeakDatasetError("give either --axes or --orientations")
+    try:  # before any case is read, so nothing is written
+        check_scribble_options(slice_share, thickness)
+    except ValueError as e:
+        raise WeakDatasetError(f"{e} (--slice-share, --thickness)") from None
+
+    def annotate(source: RawDataset, case: str, rng: np.random.Generator):
+        dense, geometry = source.read_label(case)
+        chosen = _array_axes(axes, orientations, geometry, dense.ndim)
+        scribbles = simulate_scribbles(dense, geometry.spacing_zyx, rng, chosen, slice_share, thickness,
+                                       classes=[0, *source.foreground_classes])
+        weak = scribbles_to_label_map(dense.shape, scribbles, ignore_label_for(source))
+        return weak, geometry, {
+            "scribbles": len(scribbles),
+            "scribble_length_mm": round(sum(s.length_mm for s in scribbles), 3),
+            "scribble_slices": {str(a): s for a, s in scribble_slices(scribbles).items()},
+        }
 
     return annotate
 

@@ -47,11 +47,17 @@ def panel_aspect(spacing: Sequence[float], axis: int) -> float:
 
 def _slice_positions(foreground: np.ndarray, annotated: np.ndarray, axis: int) -> list[int]:
     """Two slices along ``axis``: an annotated slice nearest the foreground's middle (if the axis has
-    annotated slices) and one in the middle between annotations; otherwise thirds of the extent."""
+    annotated slices) and one in the middle between annotations; otherwise thirds of the extent.
+
+    Annotated slices are the fully annotated ones (sparse slices) or, where there are none, those
+    holding some annotation (scribbles, clicks) if other slices across the foreground hold none."""
     other = tuple(a for a in range(foreground.ndim) if a != axis)
     present = np.flatnonzero(foreground.any(axis=other))
     low, high = (present[0], present[-1]) if present.size else (0, foreground.shape[axis] - 1)
     planes = annotated_slices(annotated).get(axis)
+    if not planes:
+        holding = annotated.any(axis=other)
+        planes = [] if holding[low:high + 1].all() else np.flatnonzero(holding).tolist()
     if not planes:
         return sorted({int(round(low + (high - low) * i / 3)) for i in (1, 2)})
     middle = (low + high) / 2

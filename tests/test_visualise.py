@@ -44,3 +44,17 @@ def test_voxels_are_drawn_at_their_physical_aspect_ratio():
     assert panel_aspect(spacing, axis=0) == 1.0 / 0.5  # a (y, x) plane: rows 1 mm, columns 0.5 mm
     assert panel_aspect(spacing, axis=1) == 3.0 / 0.5  # (z, x)
     assert panel_aspect(spacing, axis=2) == 3.0 / 1.0  # (z, y)
+
+
+def test_partly_annotated_slices_are_shown_when_other_slices_hold_nothing():
+    from nnunet_weak.visualise import _slice_positions
+
+    foreground = np.zeros((20, 10, 10), bool)
+    foreground[2:18, 3:7, 3:7] = True
+    scribbled = np.zeros_like(foreground)
+    scribbled[1::4, 4, 2:8] = True  # strokes on every 4th slice, none of them filling its slice
+    rows = _slice_positions(foreground, scribbled, axis=0)
+    assert len(rows) == 2 and sum(r % 4 == 1 for r in rows) == 1  # one scribbled, one not
+    everywhere = np.zeros_like(foreground)
+    everywhere[:, 4, :] = True  # every slice holds some: thirds of the foreground's extent, as before
+    assert _slice_positions(foreground, everywhere, axis=0) == [7, 12]

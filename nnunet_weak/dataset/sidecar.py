@@ -5,17 +5,22 @@ checks and benchmark rows read it. Layout::
 
     {
       "format_version": 1,
-      "kind": "sparse_slices" | "points" | "semi_supervised" | "user_sparse" | "user_points"
-              | "points_expanded" | "pseudo_labels",
+      "kind": "sparse_slices" | "points" | "scribbles" | "semi_supervised" | "user_sparse"
+              | "user_points" | "points_expanded" | "pseudo_labels",
       "parameters": {...},          # every option of the command that made it
       "seed": 0,
       "source": "/path/to/dense/Dataset004_Hippocampus",
       "ignore_label": 3,
       "axes": "array order (z, y, x) as read by SimpleITK",
       "cases": {"hippocampus_001": {"labelled": true, "annotated_voxels": 4210, "total_voxels": 61880,
-                                    "slices": {"0": [3, 15]}, "clicks": [...]}},
+                                    "slices": {"0": [3, 15]}, "clicks": [...],
+                                    "scribbles": 120, "scribble_length_mm": 1890.5,
+                                    "scribble_slices": {"0": [0, 1, ...]}}},
       "totals": {"cases": 2, "labelled_cases": 2, "annotated_voxels": ..., "annotated_fraction": ...,
-                 "slices": ..., "clicks": ...}
+                 "slices": ..., "clicks": ..., "scribbles": ..., "scribble_length_mm": ...}
+
+"slices" are fully annotated planes (sparse slices); scribbles lie on planes without filling them,
+so their planes are "scribble_slices" and are not counted as "slices".
     }
 """
 
@@ -43,6 +48,8 @@ def totals(cases: dict[str, dict]) -> dict:
         "annotated_fraction": annotated / total if total else 0.0,
         "slices": sum(len(v) for c in cases.values() for v in c.get("slices", {}).values()),
         "clicks": sum(len(c.get("clicks", [])) for c in cases.values()),
+        "scribbles": sum(c.get("scribbles", 0) for c in cases.values()),
+        "scribble_length_mm": round(sum(c.get("scribble_length_mm", 0.0) for c in cases.values()), 3),
     }
 
 
@@ -68,7 +75,7 @@ def read_sidecar(folder: str | os.PathLike) -> dict:
     if not path.is_file():
         raise WeakDatasetError(
             f"{folder} has no {SIDECAR_NAME}: it was not made by nnunet-weak. Create it with "
-            "'nnunet-weak slices|points|semi|import-sparse|import-points'."
+            "'nnunet-weak slices|points|scribbles|semi|import-sparse|import-points'."
         )
     content = json.loads(path.read_text())
     if content.get("format_version") != FORMAT_VERSION:
