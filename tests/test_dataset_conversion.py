@@ -117,7 +117,7 @@ def test_unreadable_file_stops_the_conversion_leaving_nothing(tmp_path, capsys):
     out = tmp_path / "Dataset004_Hippocampus"
     assert main(["convert", "hippocampus", "-i", str(source), "-o", str(out)]) == 2
     err = capsys.readouterr().err
-    assert f"case hippocampus_006: cannot read {broken}" in err and "Traceback" not in err, err
+    assert f"case hippocampus_006: {broken} is truncated or corrupt" in err and "Traceback" not in err, err
     assert _nothing_left(tmp_path, out.name)
 
 

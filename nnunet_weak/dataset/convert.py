@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from nnunet_weak.dataset.integrity import check_image_file
 from nnunet_weak.dataset.output import atomic_output_dir
 from nnunet_weak.dataset.raw import Geometry, as_label_array, read_image, write_label
 from nnunet_weak.errors import WeakDatasetError
@@ -29,6 +30,7 @@ def write_dense_dataset(
     file_ending: str = ".nii.gz",
     overwrite: bool = False,
     extra: Mapping | None = None,
+    reads: Sequence[str | Path] = (),
 ) -> Path:
     """Copy single-channel ``(case, image, label)`` files into ``output`` in nnU-Net's layout.
 
@@ -38,7 +40,7 @@ def write_dense_dataset(
     """
     output = Path(output)
     allowed = set(labels.values())
-    with atomic_output_dir(output, overwrite=overwrite) as tmp:
+    with atomic_output_dir(output, overwrite=overwrite, reads=reads) as tmp:
         (tmp / "imagesTr").mkdir()
         (tmp / "labelsTr").mkdir()
         for case, image, label in tqdm(cases, desc=f"-> {output.name}", unit="case"):
@@ -63,17 +65,17 @@ def write_dense_dataset(
 def _read(path: Path, case: str):
     try:
         return read_image(path)
-    except RuntimeError as e:  # SimpleITK's message for an unreadable or truncated file
-        raise WeakDatasetError(f"case {case}: cannot read {path} ({str(e).strip().splitlines()[-1][:120]}); "
-                               "download it again or leave the case out") from None
+    except WeakDatasetError as e:
+        raise WeakDatasetError(f"case {case}: {e}, or leave the case out") from None
 
 
 def _header(path: Path, case: str) -> Geometry:
+    """Geometry of a source image, which is copied as it is: checked to be complete first."""
     try:
+        check_image_file(path)
         return Geometry.from_header(path)
-    except RuntimeError as e:
-        raise WeakDatasetError(f"case {case}: cannot read {path} ({str(e).strip().splitlines()[-1][:120]}); "
-                               "download it again or leave the case out") from None
+    except WeakDatasetError as e:
+        raise WeakDatasetError(f"case {case}: {e}, or leave the case out") from None
 
 
 def _source_folder(source: Path, example: str) -> Path:
@@ -150,4 +152,5 @@ def convert_public_dataset(kind: str, source: str | Path, output: str | Path, ov
     extra = dict(dataset.about)
     if dataset.keep_order:
         extra["train_list"] = [case for case, _, _ in cases]
-    return write_dense_dataset(output, cases, dataset.channels, dataset.labels, overwrite=overwrite, extra=extra)
+    return write_dense_dataset(output, cases, dataset.channels, dataset.labels, overwrite=overwrite, extra=extra,
+                               reads=[source])
