@@ -14,6 +14,8 @@ import json
 import multiprocessing
 import re
 import shutil
+import signal
+import zipfile
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -44,6 +46,7 @@ from nnunet_weak.annotations.scribbles import (
 )
 from nnunet_weak.annotations.sparse_slices import PRESETS
 from nnunet_weak.dataset import Geometry, RawDataset, atomic_output_dir, read_image, write_label
+from nnunet_weak.dataset.integrity import check_image_file
 from nnunet_weak.dataset.raw import as_label_array
 from nnunet_weak.dataset.sidecar import read_sidecar, write_sidecar
 from nnunet_weak.errors import WeakDatasetError
@@ -90,10 +93,12 @@ def build_weak_dataset(
     cases: Sequence[str] | None = None,
     overwrite: bool = False,
     processes: int = 1,
+    reads: Sequence[str | Path] = (),
 ) -> dict:
     """Write the weak dataset to ``output`` and return its sidecar content.
 
-    ``processes`` > 1 annotates cases in parallel (forked workers; results keep case order)."""
+    ``processes`` > 1 annotates cases in parallel (forked workers; results keep case order).
+    ``reads``: folders besides ``source`` that the annotator reads (the output may not touch them)."""
     output = Path(output)
     check_output_name(output)
     cases = list(source.cases() if cases is None else cases)
@@ -101,7 +106,7 @@ def build_weak_dataset(
         raise WeakDatasetError(f"{source.folder}: no cases to annotate")
     ignore = ignore_label_for(source)
     records: dict[str, dict] = {}
-    with atomic_output_dir(output, overwrite=overwrite) as tmp:
+    with atomic_output_dir(output, overwrite=overwrite, reads=[source.folder, *reads]) as tmp:
         (tmp / "imagesTr").mkdir()
         (tmp / "labelsTr").mkdir()
         global _JOB  # noqa: PLW0603 - read by forked workers
@@ -137,7 +142,9 @@ def _pool(processes: int):
     if processes <= 1:
         yield None
         return
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
+    # workers ignore Ctrl-C: the parent alone reports it (one line) and removes the partial output
+    with multiprocessing.get_context("fork").Pool(processes, initializer=signal.signal,
+                                                  initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
         yield pool
 
 
@@ -274,6 +281,8 @@ def user_sparse_annotator(unannotated_value: int) -> Annotator:
             record = {}
         else:
             record = {"slices": {str(a): s for a, s in annotated_slices(annotated).items()}}
+        if unannotated_value in source.labels.values():  # the user said the class loses these voxels
+            record["class_voxels_made_ignore"] = int(np.count_nonzero(~annotated))
         return weak_label_map(labels, annotated, ignore_label_for(source)), geometry, record
 
     return annotate
@@ -284,12 +293,21 @@ def user_points_annotator(points_folder: str | Path, background_value: int = 255
     points_folder = Path(points_folder)
 
     def annotate(source: RawDataset, case: str, rng: np.random.Generator):
+        for image in source.image_files(case):
+            if not image.is_file():
+                raise WeakDatasetError(f"case {case}: image {image} is missing; every channel in dataset.json needs "
+                                       "a file imagesTr/<case>_<channel:04d><file_ending>")
+            check_image_file(image)  # copied into the output
         geometry = Geometry.from_header(source.image_files(case)[0])
         markups = points_folder / f"{case}.mrk.json"
         point_map = points_folder / f"{case}{source.file_ending}"
         if markups.is_file():
-            clicks = clicks_from_slicer_markups(json.loads(markups.read_text()), source.labels, geometry.origin,
-                                                geometry.spacing, geometry.direction, geometry.shape)
+            try:
+                content = json.loads(markups.read_text())
+                clicks = clicks_from_slicer_markups(content, source.labels, geometry.origin, geometry.spacing,
+                                                    geometry.direction, geometry.shape)
+            except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
+                raise WeakDatasetError(f"case {case}: {markups}: {e}") from None
         elif point_map.is_file():
             array, point_geometry = read_image(point_map)
             problem = point_geometry.mismatch(geometry)
@@ -352,19 +370,17 @@ def pseudo_label_annotator(weak_dataset: RawDataset, predictions: str | Path, co
         if not npz.is_file():
             raise WeakDatasetError(f"case {case}: no {npz.name} in {predictions}; predict this dataset's imagesTr "
                                    "with nnUNetv2_predict ... --save_probabilities into that folder")
-        with np.load(npz) as saved:
-            if "probabilities" not in saved.files:
-                raise WeakDatasetError(f"case {case}: {npz} holds no 'probabilities'; give the .npz files that "
-                                       "nnUNetv2_predict --save_probabilities writes")
-            probabilities = saved["probabilities"]
+        try:
+            with np.load(npz) as saved:
+                if "probabilities" not in saved.files:
+                    raise WeakDatasetError(f"case {case}: {npz} holds no 'probabilities'; give the .npz files that "
+                                           "nnUNetv2_predict --save_probabilities writes")
+                probabilities = saved["probabilities"]
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+            raise WeakDatasetError(f"case {case}: {npz} is corrupt or not an .npz file ({e}); predict it again "
+                                   "with nnUNetv2_predict --save_probabilities") from None
         filled, record["pseudo_labelled_voxels"] = fill_ignore_with_predictions(weak, probabilities, ignore,
                                                                                 confidence)
         return filled, geometry, record
 
     return annotate
-
-
-def image_cases(source: RawDataset) -> list[str]:
-    """Cases of a dataset from its images (for users' clicks, where labelsTr may not exist)."""
-    first = f"_{int(source.channels[0]):04d}{source.file_ending}"
-    return sorted(p.name[: -len(first)] for p in (source.folder / "imagesTr").glob(f"*{first}"))
