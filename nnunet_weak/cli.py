@@ -25,6 +25,43 @@ EPILOG = __doc__.split("Examples::", 1)[1]
 DEMO_ITERATIONS = 1000
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: the message and where to read more, no usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _number(kind, low=None, high=None, low_open=False):
+    """An argparse type: ``kind`` (int or float) within [low, high] (``low_open``: above low)."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if kind is int else 'a number'}") \
+                from None
+        if value != value or (low is not None and (value <= low if low_open else value < low)) \
+                or (high is not None and value > high):
+            bound = f"above {low}" if low_open else f"at least {low}"
+            rule = f"{bound} and at most {high}" if high is not None else bound
+            raise argparse.ArgumentTypeError(f"{text} is out of range: must be {rule}")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
+
+
+_COUNT = _number(int, 1)  # counts: at least 1
+_INDEX = _number(int, 0)  # axes, margins, label values, seeds
+_NON_NEGATIVE = _number(float, 0)
+_SHARE = _number(float, 0, 1, low_open=True)  # shares and probabilities in (0, 1]
+
+
+def _distinct(values: list | None, option: str) -> None:
+    if values and len(set(values)) != len(values):
+        raise WeakDatasetError(f"{option} names {sorted({v for v in values if values.count(v) > 1})} twice; "
+                               "give each once")
+
+
 def _dataset_folder(value: str) -> Path:
     """A raw dataset given as a path, a DatasetXXX_Name, or an id (looked up in $nnUNet_raw)."""
     from nnunet_weak.dataset.folders import find_dataset
@@ -61,20 +98,23 @@ def _case_list(values: list[str] | None) -> list[str]:
     return names
 
 
-def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-i", required=True, help="dense (or images-only) raw dataset: folder, name or id")
+def _add_common(p: argparse.ArgumentParser, input_help: str = "dense raw dataset: folder, name or id") -> None:
+    p.add_argument("-i", required=True, help=input_help)
     p.add_argument("-o", required=True, help="output DatasetXXX_Name folder (bare names go to $nnUNet_raw)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same dataset")
+    p.add_argument("--seed", type=_INDEX, default=0, help="random seed (default 0); same seed, same dataset")
     p.add_argument("--exclude-cases", nargs="+", metavar="CASE_OR_FILE",
                    help="leave these cases out (e.g. a held-out test split)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
 
 
-def _build(args, kind: str, annotate, parameters: dict, cases=None) -> None:
+def _build(args, kind: str, annotate, parameters: dict, cases=None, dense: bool = True, reads=()) -> dict:
+    """Derive the weak dataset ``-o`` from ``-i`` (which must be dense unless ``dense`` is False)."""
     from nnunet_weak.dataset import RawDataset
     from nnunet_weak.derive import build_weak_dataset
 
     source = RawDataset(_dataset_folder(args.i))
+    if dense:
+        source.require_dense(f"nnunet-weak {args.command}")
     cases = list(source.cases() if cases is None else cases)
     excluded = set(_case_list(args.exclude_cases))
     unknown = excluded - set(cases)
@@ -82,22 +122,32 @@ def _build(args, kind: str, annotate, parameters: dict, cases=None) -> None:
         raise WeakDatasetError(f"--exclude-cases names cases not in {source.name}: {sorted(unknown)[:5]}")
     cases = [c for c in cases if c not in excluded]
     sidecar = build_weak_dataset(source, _output_folder(args.o), kind, annotate, parameters, args.seed,
-                                 cases=cases, overwrite=args.overwrite)
+                                 cases=cases, overwrite=args.overwrite, reads=reads)
     t = sidecar["totals"]
     print(f"wrote {_output_folder(args.o)}: {t['cases']} cases, {t['labelled_cases']} with annotation, "
           f"{100 * t['annotated_fraction']:.2f} % of voxels annotated, {t['slices']} slices, {t['clicks']} clicks"
           + (f", {t['scribbles']} scribbles {t['scribble_length_mm'] / 1000:.2f} m long" if t["scribbles"] else ""))
+    return sidecar
 
 
 def cmd_slices(args) -> None:
     from nnunet_weak.derive import preset_annotator, slices_annotator
 
+    _distinct(args.axes, "--axes")
+    _distinct(args.orientations, "--orientations")
     if args.preset:
+        given = [flag for flag, value in (("--count", args.count), ("--every", args.every), ("--axes", args.axes),
+                                          ("--orientations", args.orientations)) if value]
+        if given or args.same_count:
+            raise WeakDatasetError(f"--preset {args.preset} fixes the slices; drop "
+                                   f"{', '.join(given or ['--same-count'])} or drop --preset")
         annotate, parameters = preset_annotator(args.preset)
         parameters["preset"] = args.preset
     else:
-        if args.count is None and args.every is None:
-            raise WeakDatasetError("give --count N or --every K (or --preset)")
+        if (args.count is None) == (args.every is None):
+            raise WeakDatasetError("give one of --count N or --every K (or --preset)")
+        if args.axes is not None and args.orientations is not None:
+            raise WeakDatasetError("give --axes or --orientations, not both")
         parameters = {"axes": args.axes, "orientations": args.orientations, "count": args.count,
                       "every": args.every, "same_count": args.same_count}
         if args.axes is None and args.orientations is None:
@@ -117,6 +167,8 @@ def cmd_points(args) -> None:
 def cmd_scribbles(args) -> None:
     from nnunet_weak.derive import scribbles_annotator
 
+    _distinct(args.axes, "--axes")
+    _distinct(args.orientations, "--orientations")
     parameters = {"protocol": "scribblebench", "axes": args.axes, "orientations": args.orientations,
                   "slice_share": args.slice_share, "thickness": args.thickness}
     if args.axes is None and args.orientations is None:
@@ -130,6 +182,7 @@ def cmd_semi(args) -> None:
     from nnunet_weak.derive import pick_labelled, semi_supervised_annotator
 
     source = RawDataset(_dataset_folder(args.i))
+    source.require_dense("nnunet-weak semi")
     cases = [c for c in source.cases() if c not in set(_case_list(args.exclude_cases))]
     names = _case_list(args.labelled_cases) or None
     if args.first is not None:
@@ -142,20 +195,35 @@ def cmd_semi(args) -> None:
 
 
 def cmd_import_sparse(args) -> None:
+    from nnunet_weak.dataset import RawDataset
     from nnunet_weak.derive import user_sparse_annotator
 
+    source = RawDataset(_dataset_folder(args.i))
+    classes = {value: name for name, value in source.labels.items()}
+    if args.unannotated_value in classes and not args.unannotated_value_is_a_class:
+        raise WeakDatasetError(
+            f"--unannotated-value {args.unannotated_value} is the class '{classes[args.unannotated_value]}' in "
+            f"{source.folder / 'dataset.json'}: every voxel of that class would become ignore. Give the value your "
+            "viewer saves for unlabelled voxels, or add --unannotated-value-is-a-class if you mean it")
     parameters = {"unannotated_value": args.unannotated_value}
-    _build(args, "user_sparse", user_sparse_annotator(args.unannotated_value), parameters)
+    sidecar = _build(args, "user_sparse", user_sparse_annotator(args.unannotated_value), parameters, dense=False)
+    if args.unannotated_value in classes:
+        changed = sum(r.get("class_voxels_made_ignore", 0) for r in sidecar["cases"].values())
+        print(f"{changed} voxels of class '{classes[args.unannotated_value]}' ({args.unannotated_value}) became "
+              "ignore (--unannotated-value-is-a-class)")
 
 
 def cmd_import_points(args) -> None:
     from nnunet_weak.dataset import RawDataset
-    from nnunet_weak.derive import image_cases, user_points_annotator
+    from nnunet_weak.derive import user_points_annotator
 
     source = RawDataset(_dataset_folder(args.i))
+    if not Path(args.points).is_dir():
+        raise WeakDatasetError(f"--points {args.points} is not a folder; give the folder holding <case>.mrk.json "
+                               f"or <case>{source.file_ending} point maps")
     parameters = {"points": str(Path(args.points).resolve()), "background_value": args.background_value}
     _build(args, "user_points", user_points_annotator(args.points, args.background_value), parameters,
-           cases=image_cases(source))
+           cases=source.image_cases(), dense=False, reads=[args.points])
 
 
 def cmd_expand_points(args) -> None:
@@ -198,7 +266,7 @@ def cmd_pseudo_label(args) -> None:
                   "confidence": args.confidence}
     sidecar = build_weak_dataset(source, _output_folder(args.o), "pseudo_labels",
                                  pseudo_label_annotator(source, predictions, args.confidence), parameters, None,
-                                 overwrite=args.overwrite, processes=args.np)
+                                 overwrite=args.overwrite, processes=args.np, reads=[predictions])
     filled = sum(r["pseudo_labelled_voxels"] for r in sidecar["cases"].values())
     t = sidecar["totals"]
     print(f"wrote {_output_folder(args.o)}: {t['cases']} cases, {100 * t['annotated_fraction']:.2f} % of voxels "
@@ -223,7 +291,8 @@ def cmd_check(args) -> None:
 def cmd_evaluate(args) -> None:
     from nnunet_weak.evaluation.evaluate import evaluate_folders
 
-    evaluate_folders(args.pred, _dataset_folder(args.ref), args.o, tolerance_mm=args.tolerance)
+    evaluate_folders(args.pred, _dataset_folder(args.ref), args.o, tolerance_mm=args.tolerance,
+                     allow_missing=args.allow_missing)
     print(Path(args.o, "summary.md").read_text())
 
 
@@ -250,9 +319,9 @@ def cmd_demo(args) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nnunet-weak", description="Weak annotations for nnU-Net v2.",
+    parser = _Parser(prog="nnunet-weak", description="Weak annotations for nnU-Net v2.",
                                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add(name, func, help_text, example):
         p = sub.add_parser(name, help=help_text, description=help_text, epilog=f"example:\n  {example}",
@@ -277,54 +346,58 @@ def build_parser() -> argparse.ArgumentParser:
             "nnunet-weak slices -i Dataset004_Hippocampus -o Dataset104_HippoSlices "
             "--orientations axial coronal --count 3")
     _add_common(p)
-    p.add_argument("--axes", type=int, nargs="+", help="array axes (z=0, y=1, x=2) to annotate slices along")
+    p.add_argument("--axes", type=_INDEX, nargs="+", help="array axes (z=0, y=1, x=2) to annotate slices along")
     p.add_argument("--orientations", nargs="+", choices=["axial", "coronal", "sagittal"],
                    help="planes to annotate, found from the image orientation")
-    p.add_argument("--count", type=int, help="slices per axis, evenly spaced from a random offset")
-    p.add_argument("--every", type=int, help="every k-th slice from a random offset")
+    p.add_argument("--count", type=_COUNT, help="slices per axis, evenly spaced from a random offset")
+    p.add_argument("--every", type=_COUNT, help="every k-th slice from a random offset")
     p.add_argument("--same-count", action="store_true", help="other axes get as many slices as the first")
     p.add_argument("--preset", help="a published protocol: 3d2dct (every 12th axial slice + as many coronal)")
 
     p = add("points", cmd_points, "simulate PA-Seg's seven clicks per object from dense labels",
             "nnunet-weak points -i Dataset004_Hippocampus -o Dataset204_HippoPoints")
     _add_common(p)
-    p.add_argument("--margin", type=int, default=2, help="voxels between an object's extent and its outside clicks")
-    p.add_argument("--jitter", type=float, default=0.0, help="max voxels the inside click strays from the centre")
-    p.add_argument("--min-object-voxels", type=int, default=1, help="objects smaller than this get no clicks")
+    p.add_argument("--margin", type=_INDEX, default=2, help="voxels between an object's extent and its outside clicks")
+    p.add_argument("--jitter", type=_NON_NEGATIVE, default=0.0,
+                   help="max voxels the inside click strays from the centre")
+    p.add_argument("--min-object-voxels", type=_COUNT, default=1, help="objects smaller than this get no clicks")
 
     p = add("scribbles", cmd_scribbles, "simulate scribbles from dense labels (ScribbleBench's protocol): per "
             "slice and class, background included, one stroke inside and one along the boundary",
             "nnunet-weak scribbles -i Dataset004_Hippocampus -o Dataset404_HippoScribbles --slice-share 0.25")
     _add_common(p)
     axes = p.add_mutually_exclusive_group()
-    axes.add_argument("--axes", type=int, nargs="+", help="array axes (z=0, y=1, x=2) whose slices get scribbles "
+    axes.add_argument("--axes", type=_INDEX, nargs="+", help="array axes (z=0, y=1, x=2) whose slices get scribbles "
                       "(default 0)")
     axes.add_argument("--orientations", nargs="+", choices=["axial", "coronal", "sagittal"],
                       help="planes whose slices get scribbles, found from the image orientation")
-    p.add_argument("--slice-share", type=float, default=1.0, help="share of each axis's slices that get "
+    p.add_argument("--slice-share", type=_SHARE, default=1.0, help="share of each axis's slices that get "
                    "scribbles, evenly spaced from a random offset (default 1: every slice, as ScribbleBench)")
-    p.add_argument("--thickness", type=int, default=3, help="stroke width in voxels of the slice's finest "
+    p.add_argument("--thickness", type=_COUNT, default=3, help="stroke width in voxels of the slice's finest "
                    "spacing, odd (default 3, as ScribbleBench); the brush is round in mm")
 
     p = add("semi", cmd_semi, "keep a few cases labelled, make the others unlabelled (all ignore)",
             "nnunet-weak semi -i Dataset004_Hippocampus -o Dataset304_HippoSemi --labelled 4")
     _add_common(p)
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--labelled", type=int, help="number of labelled cases, drawn with --seed")
-    g.add_argument("--fraction", type=float, help="fraction of labelled cases, drawn with --seed")
+    g.add_argument("--labelled", type=_COUNT, help="number of labelled cases, drawn with --seed")
+    g.add_argument("--fraction", type=_SHARE, help="fraction of labelled cases, drawn with --seed")
     g.add_argument("--labelled-cases", nargs="+", metavar="CASE_OR_FILE", help="exactly these cases")
-    g.add_argument("--first", type=int, help="the first N cases of dataset.json's train_list (left atrium protocol)")
+    g.add_argument("--first", type=_COUNT, help="the first N cases of dataset.json's train_list (left atrium protocol)")
 
     p = add("import-sparse", cmd_import_sparse, "convert your own sparse label maps (e.g. slices drawn in a viewer)",
             "nnunet-weak import-sparse -i Dataset050_MySparse -o Dataset150_MySparseWeak --unannotated-value 255")
-    _add_common(p)
-    p.add_argument("--unannotated-value", type=int, required=True, help="label value meaning 'nobody labelled this'")
+    _add_common(p, "raw dataset whose labelsTr holds your partial label maps: folder, name or id")
+    p.add_argument("--unannotated-value", type=_INDEX, required=True,
+                   help="label value meaning 'nobody labelled this'")
+    p.add_argument("--unannotated-value-is-a-class", action="store_true", help="the unannotated value is also a "
+                   "class in dataset.json and you mean it: that class's voxels become ignore (their count is printed)")
 
     p = add("import-points", cmd_import_points, "convert your own clicks (point maps or 3D Slicer .mrk.json)",
             "nnunet-weak import-points -i Dataset060_MyImages -o Dataset160_MyClicks --points clicks/")
-    _add_common(p)
+    _add_common(p, "raw dataset with the images (imagesTr/ and dataset.json; labelsTr/ is not needed)")
     p.add_argument("--points", required=True, help="folder with <case>.mrk.json or <case><file_ending> point maps")
-    p.add_argument("--background-value", type=int, default=255, help="point-map value of a background click")
+    p.add_argument("--background-value", type=_COUNT, default=255, help="point-map value of a background click")
 
     p = add("expand-points", cmd_expand_points, "grow clicks into partial labels by geodesic distance (PA-Seg)",
             "nnunet-weak expand-points -i Dataset204_HippoPoints -o Dataset205_HippoPointsExpanded -np 2")
@@ -332,14 +405,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", required=True, help="output DatasetXXX_Name folder (bare names go to $nnUNet_raw)")
     p.add_argument("--threshold", type=float, default=0.2, help="foreground below this share of the box's "
                    "largest geodesic distance (PA-Seg: 0.2)")
-    p.add_argument("--lam", type=float, default=0.5, help="lambda: 0 Euclidean, 1 intensity-weighted (0.5)")
-    p.add_argument("--iterations", type=int, default=4, help="rounds of the six distance sweeps (4)")
+    p.add_argument("--lam", type=_number(float, 0, 1), default=0.5,
+                   help="lambda: 0 Euclidean, 1 intensity-weighted (0.5)")
+    p.add_argument("--iterations", type=_COUNT, default=4, help="rounds of the six distance sweeps (4)")
     p.add_argument("--outside-seeds", action="store_true", help="a voxel joins an object only if geodesically "
                    "closer to its inside click than to its outside clicks (not in PA-Seg; fewer wrong labels)")
     p.add_argument("--background-threshold", type=float, default=None, help="inside the boxes too, background "
                    "at or above this share of the box's largest geodesic distance from every object (not in "
                    "PA-Seg; off by default)")
-    p.add_argument("-np", type=int, default=1, help="cases processed in parallel (1)")
+    p.add_argument("-np", type=_COUNT, default=1, help="cases processed in parallel (1)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
 
     p = add("pseudo-label", cmd_pseudo_label, "fill a weak dataset's ignore voxels with a trained network's "
@@ -349,9 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-p", required=True, help="folder of <case>.npz written by nnUNetv2_predict --save_probabilities "
                    "on the weak dataset's imagesTr")
     p.add_argument("-o", required=True, help="output DatasetXXX_Name folder (bare names go to $nnUNet_raw)")
-    p.add_argument("--confidence", type=float, default=0.9, help="fill a voxel only where the largest class "
+    p.add_argument("--confidence", type=_SHARE, default=0.9, help="fill a voxel only where the largest class "
                    "probability is at least this (0.9); the rest stays ignore")
-    p.add_argument("-np", type=int, default=1, help="cases processed in parallel (1)")
+    p.add_argument("-np", type=_COUNT, default=1, help="cases processed in parallel (1)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
 
     p = add("check", cmd_check, "check that nnU-Net's resampling keeps sparse slices where they are",
@@ -365,7 +439,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-pred", required=True, help="folder of predicted label maps")
     p.add_argument("-ref", required=True, help="dense raw dataset (its labelsTr and dataset.json are used)")
     p.add_argument("-o", required=True, help="output folder for summary.json and summary.md")
-    p.add_argument("--tolerance", type=float, default=1.0, help="surface Dice tolerance in mm (default 1)")
+    p.add_argument("--tolerance", type=_number(float, 0, low_open=True), default=1.0,
+                   help="surface Dice tolerance in mm (default 1)")
+    p.add_argument("--allow-missing", "--chill", action="store_true", help="score the predictions present when some "
+                   "reference cases have none, e.g. a held-out split (default: an error, as nnU-Net's evaluation "
+                   "without --chill)")
 
     p = add("show", cmd_show, "render image, dense truth, weak annotation and prediction of cases to PNG",
             "nnunet-weak show -i Dataset104_HippoSlices --dense Dataset004_Hippocampus --pred pred/ -o pngs/")
@@ -385,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
             "scored on held-out cases against their dense truth (about 10 minutes on 2 CPU cores)",
             "nnunet-weak demo -o nnunet_weak_demo")
     p.add_argument("-o", default="nnunet_weak_demo", help="work folder (default ./nnunet_weak_demo)")
-    p.add_argument("--iterations", type=int, default=DEMO_ITERATIONS,
+    p.add_argument("--iterations", type=_COUNT, default=DEMO_ITERATIONS,
                    help=f"training iterations (default {DEMO_ITERATIONS}; fewer give a worse model)")
     p.add_argument("-tr", default="nnUNetTrainerBenchmark", help="trainer (default nnUNetTrainerBenchmark, the stock "
                    "trainer, which fits the ten minutes; nnUNetTrainerCrossTeach, made for sparse slices, takes "
@@ -397,12 +475,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:  # --help, or a usage error already printed in one line
+        return e.code if isinstance(e.code, int) else 2
     try:
         args.func(args)
     except WeakDatasetError as e:
         print(f"nnunet-weak {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"nnunet-weak {args.command}: interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130
     return 0
 
 

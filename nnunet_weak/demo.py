@@ -30,6 +30,7 @@ from nnunet_weak.sample import DEMO_CASES, SAMPLE_DATASET
 from nnunet_weak.visualise import render_cases
 
 WEAK_ID = 991
+MARKER = ".nnunet_weak_demo"  # marks a work folder the demo may replace with --overwrite
 HELD_OUT = 4
 EPOCHS = 4
 BASELINE = "nnUNetTrainerBenchmark"
@@ -66,9 +67,13 @@ def run_demo(out: Path, iterations: int, overwrite: bool = False,
     if out.exists():
         if not overwrite:
             raise WeakDatasetError(f"{out} already exists; pass --overwrite or choose another -o")
+        if not (out / MARKER).is_file():  # --overwrite deletes the folder: only one the demo made
+            raise WeakDatasetError(f"{out} is not a demo work folder (no {MARKER} in it); --overwrite replaces "
+                                   "only folders the demo made. Choose another -o")
         shutil.rmtree(out)
     ws, logs = Workspace(out), out / "logs"
     ws.raw.mkdir(parents=True)
+    (out / MARKER).write_text("made by nnunet-weak demo; --overwrite may replace this folder\n")
     trainers = [trainer] + ([BASELINE] if baseline and trainer != BASELINE else [])
     total = 4 + len(trainers)
 
@@ -105,7 +110,8 @@ def run_demo(out: Path, iterations: int, overwrite: bool = False,
         predictions[name] = ws.root / "predictions" / name
         predict(ws, WEAK_ID, images, predictions[name], name, plans, log=logs / f"predict_{name}.log")
         minutes[name] = (time.monotonic() - began) / 60
-        summaries[name] = evaluate_folders(predictions[name], dense.folder, ws.root / "scores" / name)
+        summaries[name] = evaluate_folders(predictions[name], dense.folder, ws.root / "scores" / name,
+                                           allow_missing=True)  # the held-out cases only
 
     _step(total - 1, total, "PNG overviews (held-out cases: image, dense truth, predictions; one training case: "
                             "its weak annotation)")

@@ -57,16 +57,27 @@ def clicks_from_slicer_markups(
     lookup = {name.lower(): value for name, value in class_names.items() if value != 0}
     lookup.update({str(value): value for value in class_names.values() if value != 0})
     inside, outside = [], []
-    for markup in markups.get("markups", []):
-        lps_sign = np.array([-1.0, -1.0, 1.0]) if markup.get("coordinateSystem", "LPS") == "RAS" else 1.0
-        for point in markup.get("controlPoints", []):
+    for markup in _markup_list(markups):
+        system = markup.get("coordinateSystem", "LPS")
+        if system not in ("LPS", "RAS"):
+            raise ValueError(f"coordinateSystem '{system}' is not supported; save the markups in LPS or RAS")
+        lps_sign = np.array([-1.0, -1.0, 1.0]) if system == "RAS" else 1.0
+        points = markup.get("controlPoints", [])
+        if not isinstance(points, list):
+            raise ValueError("controlPoints must be a list of points")
+        for point in points:
+            position = point.get("position") if isinstance(point, Mapping) else None
+            if not (isinstance(position, list) and len(position) == 3
+                    and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in position)):
+                raise ValueError(f"control point {point!r:.80} has no position [x, y, z] in mm")
             name = str(point.get("label", "")).strip().lower()
             base = name.replace(" ", "-").split("-")[0]
-            world = np.asarray(point["position"], float) * lps_sign
+            world = np.asarray(position, float) * lps_sign
             ijk = np.rint(inverse @ (world - origin) / spacing).astype(int)
             index = tuple(int(i) for i in ijk[::-1])
             if any(not 0 <= i < n for i, n in zip(index, shape, strict=True)):
-                raise ValueError(f"control point '{point.get('label')}' at {tuple(world)} mm lies outside the image")
+                raise ValueError(f"control point '{point.get('label')}' at {tuple(float(v) for v in world)} mm lies "
+                                 "outside the image")
             if base in BACKGROUND_NAMES or name in BACKGROUND_NAMES:
                 outside.append(index)
             elif name in lookup or base in lookup:
@@ -77,3 +88,18 @@ def clicks_from_slicer_markups(
                     f"{sorted(k for k in class_names if class_names[k] != 0)} or 'background'"
                 )
     return attach_outside_clicks(inside, outside, spacing[::-1])
+
+
+def _markup_list(markups) -> list[Mapping]:
+    """The point-list markups of a ``.mrk.json`` document; anything else is refused by name."""
+    if not isinstance(markups, Mapping) or not isinstance(markups.get("markups"), list):
+        raise ValueError("not a 3D Slicer markups file: it needs a 'markups' list (schema "
+                         "https://raw.githubusercontent.com/slicer/slicer/main/Modules/Loadable/Markups/Resources/"
+                         "Schema/markups-schema-v1.0.3.json)")
+    for markup in markups["markups"]:
+        if not isinstance(markup, Mapping):
+            raise ValueError(f"markup {markup!r:.60} is not an object")
+        kind = markup.get("type", "Fiducial")  # Slicer writes it; hand-made files may leave it out
+        if kind != "Fiducial":
+            raise ValueError(f"markup of type {kind!r} is not supported; save clicks as a point list (type 'Fiducial')")
+    return markups["markups"]
