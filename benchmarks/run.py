@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> None:
             log=logs / f"predict_{run_name}.log", checkpoint=args.checkpoint)
     scores = ws.root / "scores" / run_name
     subprocess.run([executable("nnunet-weak"), "evaluate", "-pred", str(predictions), "-ref", str(dense.folder),
-                    "-o", str(scores)], check=True, stdout=subprocess.DEVNULL)
+                    "-o", str(scores), "--allow-missing"], check=True, stdout=subprocess.DEVNULL)
     summary = json.loads((scores / "summary.json").read_text())
     about = {"command": " ".join(["python benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)]),
              "training_logs": [f.name for f in sorted(results.glob("training_log_*.txt"))]}

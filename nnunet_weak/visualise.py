@@ -13,8 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from nnunet_weak.annotations import annotated_slices
-from nnunet_weak.dataset import RawDataset, read_image
+from nnunet_weak.dataset import Geometry, RawDataset, read_image
+from nnunet_weak.dataset.integrity import check_image_file
+from nnunet_weak.dataset.output import check_output_path
 from nnunet_weak.dataset.raw import as_label_array
+from nnunet_weak.errors import WeakDatasetError
 
 _COLOURS = np.array([[0.9, 0.1, 0.1], [0.1, 0.5, 1.0], [0.1, 0.8, 0.2], [1.0, 0.8, 0.0], [0.8, 0.2, 0.9],
                      [0.0, 0.8, 0.8]])
@@ -66,6 +69,35 @@ def _slice_positions(foreground: np.ndarray, annotated: np.ndarray, axis: int) -
     return sorted({chosen, min(unannotated, key=lambda p: abs(p - middle))})
 
 
+def _check_inputs(weak: RawDataset, dense: RawDataset | None, cases: Sequence[str],
+                  prediction_folders: Mapping[str, Path], output: Path, weak_column: bool) -> None:
+    """Everything ``render_cases`` will read, checked before any PNG is written: the cases exist in
+    each dataset, the dense dataset is dense, every prediction exists on its case's image grid."""
+    check_output_path(output, reads=[weak.folder, *([dense.folder] if dense else []), *prediction_folders.values()])
+    if dense is not None:
+        dense.require_dense("show --dense")
+    available = set(weak.image_cases())
+    unknown = [c for c in cases if c not in available]
+    if unknown:
+        raise WeakDatasetError(f"case {unknown[0]} is not in {weak.folder} (cases: {', '.join(sorted(available)[:5])}"
+                               f"{', ...' if len(available) > 5 else ''}); give cases of that dataset to --cases")
+    for case in cases:
+        geometry = Geometry.from_header(weak.image_files(case)[0])
+        sources = {"its label map": weak.label_file(case)} if weak_column else {}
+        if dense is not None:
+            sources["--dense"] = dense.label_file(case)
+        sources.update({f"prediction '{title}'": Path(folder) / f"{case}{weak.file_ending}"
+                        for title, folder in prediction_folders.items()})
+        for what, path in sources.items():
+            if not path.is_file():
+                raise WeakDatasetError(f"case {case}: {what} has no {path}; give a folder holding this case")
+            check_image_file(path)
+            problem = Geometry.from_header(path).mismatch(geometry)
+            if problem:
+                raise WeakDatasetError(f"case {case}: {path} and the image of {weak.name} differ in {problem}; "
+                                       f"{what} must belong to the same dataset and grid")
+
+
 def render_cases(dataset: str | Path, cases: Sequence[str] | None, output: str | Path,
                  dense: str | Path | None = None, predictions: str | Path | Mapping[str, Path] | None = None,
                  weak_column: bool = True) -> list[Path]:
@@ -83,15 +115,17 @@ def render_cases(dataset: str | Path, cases: Sequence[str] | None, output: str |
     weak = RawDataset(dataset)
     dense_ds = RawDataset(dense) if dense else None
     output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
     if predictions is None:
         prediction_folders = {}
     elif isinstance(predictions, Mapping):
         prediction_folders = dict(predictions)
     else:
         prediction_folders = {"prediction": predictions}
+    cases = list(cases or weak.cases()[:3])
+    _check_inputs(weak, dense_ds, cases, prediction_folders, output, weak_column)
+    output.mkdir(parents=True, exist_ok=True)
     written = []
-    for case in cases or weak.cases()[:3]:
+    for case in cases:
         image, geometry = read_image(weak.image_files(case)[0])
         spacing = geometry.spacing_zyx
         columns = {"image": None}

@@ -16,7 +16,7 @@ def test_perfect_and_damaged_predictions_score_as_expected(sample, tmp_path):
     pred.mkdir()
     for case in sample.cases()[:3]:
         shutil.copyfile(sample.label_file(case), pred / sample.label_file(case).name)
-    summary = evaluate_folders(pred, sample.folder, tmp_path / "scores")
+    summary = evaluate_folders(pred, sample.folder, tmp_path / "scores", allow_missing=True)
     assert summary["cases"] == 3 and summary["mean"]["dice"] == 1.0 and summary["mean"]["hd95"] == 0.0
     assert summary["mean"]["volume_ratio"] == 1.0
     # remove the posterior class from one prediction: its Dice is 0 for that class
@@ -24,7 +24,7 @@ def test_perfect_and_damaged_predictions_score_as_expected(sample, tmp_path):
     labels, geometry = sample.read_label(case)
     damaged = np.where(labels == 2, 0, labels).astype(np.uint8)
     sitk.WriteImage(geometry.to_image(damaged), str(pred / f"{case}.nii.gz"))
-    summary = evaluate_folders(pred, sample.folder, tmp_path / "scores")
+    summary = evaluate_folders(pred, sample.folder, tmp_path / "scores", allow_missing=True)
     assert summary["per_case"][case]["posterior"]["dice"] == 0.0
     assert summary["per_class"]["posterior"]["dice"] == pytest.approx(2 / 3)
     assert summary["per_case"][case]["posterior"]["volume_ratio"] == 0.0
@@ -42,7 +42,8 @@ def test_geometry_mismatch_is_refused_with_case_name(sample, tmp_path, capsys):
     image = sitk.ReadImage(str(sample.label_file(case)))
     image.SetOrigin((5.0, 0.0, 0.0))
     sitk.WriteImage(image, str(pred / f"{case}.nii.gz"))
-    assert main(["evaluate", "-pred", str(pred), "-ref", str(sample.folder), "-o", str(tmp_path / "s")]) == 2
+    assert main(["evaluate", "-pred", str(pred), "-ref", str(sample.folder), "-o", str(tmp_path / "s"),
+                 "--allow-missing"]) == 2
     err = capsys.readouterr().err
     assert case in err and "origin" in err
 

@@ -106,7 +106,8 @@ def test_pseudo_label_command_fills_unlabelled_cases_with_a_trained_networks_pre
         capsys.readouterr().err and not refused.exists()
     assert main(["pseudo-label", "-i", str(weak.folder), "-p", str(predictions), "-o", str(refused),
                  "--confidence", "0"]) == 2
-    assert "confidence must lie in (0, 1], got 0.0 (--confidence)" in capsys.readouterr().err and not refused.exists()
+    assert "argument --confidence: 0 is out of range: must be above 0 and at most 1" in capsys.readouterr().err \
+        and not refused.exists()
 
     # a case without its prediction is named, and nothing is left behind
     (predictions / f"{unlabelled[0]}.npz").unlink()

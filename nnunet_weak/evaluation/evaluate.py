@@ -14,6 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from nnunet_weak.dataset import RawDataset, read_image
+from nnunet_weak.dataset.output import check_output_path
 from nnunet_weak.dataset.raw import as_label_array
 from nnunet_weak.errors import WeakDatasetError
 from nnunet_weak.evaluation.metrics import case_metrics
@@ -26,26 +27,45 @@ def _mean(values: list[float]) -> float:
     return float(np.mean(finite)) if finite else float("nan")
 
 
+def _strict(value):
+    """Summary values as strict JSON: NaN (an undefined HD95 mean) becomes null."""
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
 def evaluate_folders(pred_folder: str | Path, reference: str | Path, output: str | Path,
-                     tolerance_mm: float = 1.0) -> dict:
-    """Score every prediction in ``pred_folder`` against ``reference``'s dense labelsTr."""
+                     tolerance_mm: float = 1.0, allow_missing: bool = False) -> dict:
+    """Score every prediction in ``pred_folder`` against ``reference``'s dense labelsTr.
+
+    A reference case without a prediction is an error unless ``allow_missing``; a prediction label
+    that ``dataset.json`` does not declare is an error. Nothing is written until every case is scored."""
     pred_folder, output = Path(pred_folder), Path(output)
     ref = RawDataset(reference)
-    if ref.ignore_label is not None:
-        raise WeakDatasetError(
-            f"{ref.name} declares an ignore label: it is a weak dataset. Evaluate against the DENSE "
-            "dataset it was made from (its annotation.json names it under 'source')."
-        )
+    ref.require_dense("evaluate (-ref)")
+    if not pred_folder.is_dir():
+        raise WeakDatasetError(f"predictions folder {pred_folder} not found; give the -o folder of nnUNetv2_predict")
+    # summary.json beside the predictions is nnU-Net's habit; inside the reference dataset it is not
+    check_output_path(output, reads=[ref.folder])
     predictions = sorted(p for p in pred_folder.glob(f"*{ref.file_ending}"))
     if not predictions:
         raise WeakDatasetError(f"no predictions ending in {ref.file_ending} in {pred_folder}")
+    predicted = {path.name[: -len(ref.file_ending)] for path in predictions}
+    unknown = sorted(c for c in predicted if not ref.label_file(c).is_file())
+    if unknown:
+        raise WeakDatasetError(f"prediction {unknown[0]}{ref.file_ending} has no reference "
+                               f"{ref.label_file(unknown[0])}; predict the reference dataset's own cases")
+    missing = [] if allow_missing else sorted(set(ref.cases()) - predicted)
+    if missing:
+        raise WeakDatasetError(f"{len(missing)} reference cases have no prediction in {pred_folder} (e.g. "
+                               f"{missing[0]}); predict them, or pass --allow-missing to score the others")
     names = {v: k for k, v in ref.labels.items()}
     classes = ref.foreground_classes
     per_case = {}
     for path in tqdm(predictions, desc="evaluate", unit="case"):
         case = path.name[: -len(ref.file_ending)]
-        if not ref.label_file(case).is_file():
-            raise WeakDatasetError(f"prediction {path.name} has no reference {ref.label_file(case)}")
         truth, truth_geometry = ref.read_label(case)
         pred, pred_geometry = read_image(path)
         problem = pred_geometry.mismatch(truth_geometry)
@@ -55,6 +75,10 @@ def evaluate_folders(pred_folder: str | Path, reference: str | Path, output: str
                 "dataset's own images (nnUNetv2_predict writes predictions on the input grid)."
             )
         pred = as_label_array(pred, f"prediction {path.name}")
+        undeclared = sorted(set(np.unique(pred).tolist()) - set(names))
+        if undeclared:
+            raise WeakDatasetError(f"prediction {path}: label values {undeclared} are not classes of {ref.name} "
+                                   f"({sorted(names)}); predict with a model trained on this dataset's classes")
         scores = case_metrics(pred, truth, classes, truth_geometry.spacing_zyx, tolerance_mm)
         per_case[case] = {names[c]: s for c, s in scores.items()}
     per_class = {names[c]: {m: _mean([per_case[k][names[c]][m] for k in per_case]) for m in METRICS}
@@ -65,7 +89,7 @@ def evaluate_folders(pred_folder: str | Path, reference: str | Path, output: str
                "cases": len(per_case), "surface_tolerance_mm": tolerance_mm, "mean": mean,
                "per_class": per_class, "hd95_undefined": missing_hd95, "per_case": per_case}
     output.mkdir(parents=True, exist_ok=True)
-    (output / "summary.json").write_text(json.dumps(summary, indent=1, allow_nan=True))
+    (output / "summary.json").write_text(json.dumps(_strict(summary), indent=1, allow_nan=False))
     (output / "summary.md").write_text(markdown_table(summary))
     return summary
 
