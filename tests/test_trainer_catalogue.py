@@ -9,7 +9,8 @@ from nnunet_weak.ext_trainer import EXPERIMENTAL_FOLDER, SHIM_FOLDER, with_exper
 
 EXPERIMENTS = ["nnUNetTrainerBenchmarkCELoss", "nnUNetTrainerCrossTeach_AllSlices",
                "nnUNetTrainerPointSegMergedCRF", "nnUNetTrainerPointSegSelfCorrect"]
-DEFAULT = ["nnUNetTrainerBenchmark", "nnUNetTrainerCrossTeach", "nnUNetTrainerDTML", "nnUNetTrainerPointSeg",
+DEFAULT = ["nnUNetTrainerBenchmark", "nnUNetTrainerCrossTeach", "nnUNetTrainerDTML", "nnUNetTrainerGatedCRF",
+           "nnUNetTrainerPointSeg",
            "nnUNetTrainerPointSegResEnc", "nnUNetTrainerPointSegSCM", "nnUNetTrainerSDFDualHead",
            "nnUNetTrainerDTMLEnsemble", "nnUNetTrainerSDFDualHeadEnsemble"]
 
@@ -67,8 +68,8 @@ def test_predict_only_trainers_refuse_training_but_build_their_network(name, tmp
     assert torch.allclose(out.exp().sum(1), torch.ones(1, 16, 16, 16), atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["nnUNetTrainerCrossTeach", "nnUNetTrainerPointSeg", "nnUNetTrainerPointSegResEnc",
-                                  "nnUNetTrainerPointSegSCM"])
+@pytest.mark.parametrize("name", ["nnUNetTrainerCrossTeach", "nnUNetTrainerGatedCRF", "nnUNetTrainerPointSeg",
+                                  "nnUNetTrainerPointSegResEnc", "nnUNetTrainerPointSegSCM"])
 def test_trainers_that_need_3d_patches_refuse_a_2d_configuration_at_start_up(name, tmp_path, monkeypatch):
     trainer = make_trainer(getattr(recommended, name), tmp_path, monkeypatch, configuration="2d")
     with pytest.raises(RuntimeError, match=f"{name} needs a 3D configuration .* for 2d use nnUNetTrainerBenchmark"):

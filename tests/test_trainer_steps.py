@@ -20,6 +20,7 @@ def steps(trainer, n: int = 2) -> list[dict]:
 @pytest.mark.parametrize("name, dataset", [
     ("nnUNetTrainerDTML", None), ("nnUNetTrainerSDFDualHead", None),
     ("nnUNetTrainerPointSeg", SPARSE_NAME), ("nnUNetTrainerCrossTeach", SPARSE_NAME),
+    ("nnUNetTrainerGatedCRF", SPARSE_NAME),
     # PA-Seg's experiments (opt-in folder): their own steps, here instead of a full stock-command run
     ("nnUNetTrainerPointSegSelfCorrect", SPARSE_NAME), ("nnUNetTrainerPointSegMergedCRF", SPARSE_NAME)])
 def test_training_steps_run_and_count_themselves(name, dataset, tmp_path, monkeypatch):

@@ -13,6 +13,7 @@ from nnunet_weak.trainers.dual_task import (
     nnUNetTrainerSDFDualHead,
     nnUNetTrainerSDFDualHeadEnsemble,
 )
+from nnunet_weak.trainers.gated_crf import nnUNetTrainerGatedCRF
 from nnunet_weak.trainers.point_seg import nnUNetTrainerPointSeg
 from nnunet_weak.trainers.point_seg_scm import nnUNetTrainerPointSegResEnc, nnUNetTrainerPointSegSCM
 
@@ -20,6 +21,7 @@ __all__ = [
     "nnUNetTrainerBenchmark",
     "nnUNetTrainerCrossTeach",
     "nnUNetTrainerDTML",
+    "nnUNetTrainerGatedCRF",
     "nnUNetTrainerPointSeg",
     "nnUNetTrainerPointSegResEnc",
     "nnUNetTrainerPointSegSCM",

@@ -1,4 +1,5 @@
-"""``nnUNetTrainerPointSeg``: PA-Seg stage 1 on clicks expanded into partial labels.
+"""``nnUNetTrainerPointSeg``: PA-Seg stage 1 on clicks expanded into partial labels
+(:class:`~nnunet_weak.trainers.gated_crf.nnUNetTrainerGatedCRF` with PA-Seg's settings).
 
 Zhai, Wang et al., "PA-Seg: Learning from Point Annotations for 3D Medical Image Segmentation
 using Contextual Regularization and Cross Knowledge Distillation", IEEE TMI 2023 (code:
@@ -32,54 +33,26 @@ expanded foreground labels the network confidently calls background) and
 
 from __future__ import annotations
 
-import numpy as np
-from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
-
-from nnunet_weak.losses import sigmoid_rampup
-from nnunet_weak.losses.crf import MultiViewGatedCRFLoss, merge_foreground, variance_loss
-from nnunet_weak.losses.intensity import unit_range
 from nnunet_weak.losses.label_noise import reject_foreground
 from nnunet_weak.networks import highest_resolution
-from nnunet_weak.trainers.schedule import ScheduleFromEnvironment
-from nnunet_weak.trainers.training_step import TrainingStepMixin, require_3d_configuration
+from nnunet_weak.trainers.gated_crf import nnUNetTrainerGatedCRF
 
 
-class nnUNetTrainerPointSeg(TrainingStepMixin, ScheduleFromEnvironment, nnUNetTrainer):
-    crf_weight = 0.1
+class nnUNetTrainerPointSeg(nnUNetTrainerGatedCRF):
+    """PA-Seg stage 1: :class:`nnUNetTrainerGatedCRF` with PA-Seg's variance loss and the opt-in
+    rejection of noisy expanded foreground."""
+
     variance_weight = 0.1
-    rampup_fraction = 0.1
-    crf_window = 11
-    crf_sigma_xy = 6.0
-    crf_sigma_i = 0.1
-    crf_merge_foreground = False
     reject_threshold: float | None = None
     reject_max_share = 0.3
     reject_min_agreement = 0.5
     reject_from = 0.1
     reject_ramp = 0.3
+    log_name = "PointSeg"
 
-    def initialize(self):
-        require_3d_configuration(self, "its CRF and variance losses are 3D")
-        super().initialize()
-        self.crf = MultiViewGatedCRFLoss(self.crf_window, self.crf_sigma_xy, self.crf_sigma_i,
-                                         spacing=self.configuration_manager.spacing)
-
-    def train_step(self, batch: dict) -> dict:
-        data, target, _, _ = self.unpack_batch(batch)
-        weight = sigmoid_rampup(self.training_progress() / self.rampup_fraction)
-        self.zero_grad()
-        with self.autocast():
-            output = self.network(data)
-            target, rejected = self.reject_noisy_foreground(output, target)
-            loss = self.loss(output, target)
-            probs = highest_resolution(output).float().softmax(1)
-            image = unit_range(data)
-            crf = self.crf(merge_foreground(probs) if self.crf_merge_foreground else probs, image)
-            variance = variance_loss(probs, image)
-            loss = loss + weight * (self.crf_weight * crf + self.variance_weight * variance)
-        self.backward_and_step(loss)
-        return {"loss": loss.detach().cpu().numpy(), "crf": crf.item(), "variance": variance.item(),
-                "weight": weight, "rejected": rejected}
+    def supervised_target(self, output, target):
+        target, rejected = self.reject_noisy_foreground(output, target)
+        return target, {"rejected": rejected}
 
     def reject_noisy_foreground(self, output, target):
         """(target with confidently rejected foreground set to ignore, share of foreground labels dropped)."""
@@ -95,10 +68,3 @@ class nnUNetTrainerPointSeg(TrainingStepMixin, ScheduleFromEnvironment, nnUNetTr
                  for t, o in zip(target if scales else [target], output if scales else [output], strict=True)]
         cleaned = [p[0] for p in pairs]
         return (cleaned if scales else cleaned[0]), pairs[0][1] / max(foreground, 1)
-
-    def on_train_epoch_end(self, train_outputs: list[dict]):
-        self.print_to_log_file(
-            f"PointSeg: CRF {np.mean([o['crf'] for o in train_outputs]):.4f}, variance "
-            f"{np.mean([o['variance'] for o in train_outputs]):.4f}, weight {train_outputs[-1]['weight']:.3f}, "
-            f"foreground labels rejected {np.mean([o['rejected'] for o in train_outputs]):.3f}")
-        super().on_train_epoch_end(train_outputs)
