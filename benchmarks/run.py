@@ -92,6 +92,9 @@ PROTOCOLS = {
     "hippo-points-expanded-bg-tight-outside": ("hippocampus", 125, "HippoPointsExpandedBgTightOutside",
                                                ["expand-of", "116", "--threshold", "0.15", "--background-threshold",
                                                 "0.4", "--outside-seeds"]),
+    # scribbles (ScribbleBench's protocol): every slice along axis 0, and a fifth of them
+    "hippo-scribbles": ("hippocampus", 140, "HippoScribbles", ["scribbles"]),
+    "hippo-scribbles-fifth": ("hippocampus", 141, "HippoScribblesFifth", ["scribbles", "--slice-share", "0.2"]),
     # left atrium: the first N cases of train.list (after the held-out fifth) labelled, the rest unlabelled
     "la-semi-4": ("left_atrium", 130, "LASemi4", ["semi", "--first", "4"]),
     "la-semi-4-labelled-only": ("left_atrium", 131, "LASemi4LabelledOnly", ["labelled-only-of", "130"]),
@@ -106,6 +109,8 @@ PROTOCOLS = {
     "la-points-expanded-bg-tight-outside": ("left_atrium", 138, "LAPointsExpandedBgTightOutside",
                                             ["expand-of", "135", "--threshold", "0.15", "--background-threshold",
                                              "0.4", "--outside-seeds"]),
+    "la-scribbles": ("left_atrium", 142, "LAScribbles", ["scribbles"]),
+    "la-scribbles-fifth": ("left_atrium", 143, "LAScribblesFifth", ["scribbles", "--slice-share", "0.2"]),
 }
 
 # schedule: epochs, iterations per epoch, plans, device, test-time mirroring
