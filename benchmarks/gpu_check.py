@@ -67,6 +67,7 @@ TRAINERS = {
     "nnUNetTrainerPointSegSCM": ("points", ("nnUNetTrainerPointSeg", "nnUNetTrainerPointSegResEnc")),
     "nnUNetTrainerDTML": ("semi", ()),
     "nnUNetTrainerSDFDualHead": ("semi", ()),
+    "nnUNetTrainerGatedCRF": ("points", ()),  # any partial labels: the expanded clicks here
 }
 DATASETS = {"slices": (992, "Dataset992_SampleSlices"), "points": (995, "Dataset995_SamplePoints"),
             "semi": (993, "Dataset993_SampleSemi")}

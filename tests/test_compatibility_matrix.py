@@ -24,9 +24,10 @@ pytestmark = pytest.mark.slow
 DATASET_ID = 997
 PLANNERS = {"nnUNetPlans": "ExperimentPlanner", "nnUNetResEncUNetMPlans": "nnUNetPlannerResEncM"}
 # (trainer, configuration) pairs that must be refused, and a word the refusal must contain: cross-
-# teaching slices 3D patches, PA-Seg's CRF is 3D
-REFUSED = {(trainer, "2d"): "3d_fullres" for trainer in ("nnUNetTrainerCrossTeach", "nnUNetTrainerPointSeg",
-                                                         "nnUNetTrainerPointSegResEnc", "nnUNetTrainerPointSegSCM")}
+# teaching slices 3D patches, the gated CRF (ours and PA-Seg's) is 3D
+REFUSED = {(trainer, "2d"): "3d_fullres" for trainer in ("nnUNetTrainerCrossTeach", "nnUNetTrainerGatedCRF",
+                                                         "nnUNetTrainerPointSeg", "nnUNetTrainerPointSegResEnc",
+                                                         "nnUNetTrainerPointSegSCM")}
 
 
 @pytest.fixture(scope="module")
