@@ -1,9 +1,9 @@
 """Will nnU-Net's preprocessing keep sparse slices where they are?
 
 nnU-Net transposes, crops and then resamples every case to the configuration's spacing. Along
-an axis that carries sparse annotated slices, resampling moves those slices off voxel planes
-and interpolates the label map (with ``ignore`` as just another value), so annotated labels
-bleed into unannotated voxels and slices thin out or vanish. Preprocessing leaves an axis
+an axis that carries sparse annotated slices (or slices holding scribbles), resampling moves
+those slices off voxel planes and interpolates the label map (with ``ignore`` as just another
+value), so annotated labels bleed into unannotated voxels and slices thin out or vanish. Preprocessing leaves an axis
 alone exactly when its length does not change, so the check compares the resampled length
 (nnU-Net's ``compute_new_shape``) with the original one for every sparse axis of every case.
 """
@@ -73,7 +73,8 @@ def check_cases(dataset: RawDataset, sidecar: dict, target_spacing: Sequence[flo
                 transpose_forward: Sequence[int], configuration: str) -> None:
     problems = []
     for case, record in sidecar["cases"].items():
-        axes = [int(a) for a in record.get("slices", {})]
+        # planes people annotated: fully (sparse slices) or with strokes (scribbles); both smear when resampled across
+        axes = sorted({int(a) for key in ("slices", "scribble_slices") for a in record.get(key, {})})
         if not axes:
             continue
         geometry = Geometry.from_header(dataset.image_files(case)[0])
@@ -85,8 +86,8 @@ def check_cases(dataset: RawDataset, sidecar: dict, target_spacing: Sequence[flo
         target = [float(s) for s in target_spacing]
         raise WeakDatasetError(
             f"nnU-Net's {configuration} preprocessing (target spacing {target} mm after transpose "
-            f"{list(transpose_forward)}) would resample the sparse-slice axis of {len(problems)} case(s), "
-            "moving and blurring the annotated slices:\n  " + "\n  ".join(problems[:10])
+            f"{list(transpose_forward)}) would resample the annotated axis (sparse slices or scribbled slices) of "
+            f"{len(problems)} case(s), moving and blurring the annotated slices:\n  " + "\n  ".join(problems[:10])
             + ("\n  ..." if len(problems) > 10 else "")
             + "\nFix: plan so that sparse axes keep their spacing, e.g. "
             f"'nnUNetv2_plan_experiment -d {dataset.name.split('_')[0][7:]} -overwrite_target_spacing Z Y X "

@@ -10,6 +10,7 @@ import pytest
 import SimpleITK as sitk
 
 from nnunet_weak.cli import main
+from nnunet_weak.errors import WeakDatasetError
 from nnunet_weak.pipeline import executable
 from nnunet_weak.preprocessing_check import moved_sparse_axes
 
@@ -28,6 +29,29 @@ def test_moved_axes_follow_nnunet_rounding_and_transpose():
 
 def full_planes(seg: np.ndarray, ignore: int) -> int:
     return int(np.sum(~(seg == ignore).any(axis=(1, 2))))
+
+
+def test_scribbled_axis_is_checked_like_a_sparse_slice_axis(sample, tmp_path):
+    """Strokes lie in slices: resampling across them smears them into their neighbours too."""
+    from nnunet_weak.dataset import RawDataset
+    from nnunet_weak.dataset.sidecar import read_sidecar
+    from nnunet_weak.preprocessing_check import check_cases
+
+    odd = sample.cases()[0]
+    for path in (sample.image_files(odd)[0], sample.label_file(odd)):
+        image = sitk.ReadImage(str(path))
+        image.SetSpacing((1.0, 1.0, 2.0))
+        sitk.WriteImage(image, str(path))
+    for axes, flagged in ((["0"], True), (["2"], False)):
+        out = tmp_path / f"Dataset14{axes[0]}_Scribbles"
+        assert main(["scribbles", "-i", str(sample.folder), "-o", str(out), "--axes", *axes,
+                     "--slice-share", "0.3"]) == 0
+        weak = RawDataset(out)
+        if flagged:
+            with pytest.raises(WeakDatasetError, match=rf"{odd}: axis 0 has \d+ slices of 2 mm"):
+                check_cases(weak, read_sidecar(out), [1.0, 1.0, 1.0], [0, 1, 2], "3d_fullres")
+        else:  # in-plane resampling of a stroke keeps it in its slice
+            check_cases(weak, read_sidecar(out), [1.0, 1.0, 1.0], [0, 1, 2], "3d_fullres")
 
 
 @pytest.mark.slow
