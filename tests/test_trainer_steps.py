@@ -22,7 +22,9 @@ def steps(trainer, n: int = 2) -> list[dict]:
     ("nnUNetTrainerPointSeg", SPARSE_NAME), ("nnUNetTrainerCrossTeach", SPARSE_NAME),
     ("nnUNetTrainerGatedCRF", SPARSE_NAME),
     # PA-Seg's experiments (opt-in folder): their own steps, here instead of a full stock-command run
-    ("nnUNetTrainerPointSegSelfCorrect", SPARSE_NAME), ("nnUNetTrainerPointSegMergedCRF", SPARSE_NAME)])
+    ("nnUNetTrainerPointSegSelfCorrect", SPARSE_NAME), ("nnUNetTrainerPointSegMergedCRF", SPARSE_NAME),
+    # issue 28's FixMatch-style trainers (opt-in folder until measured)
+    ("nnUNetTrainerFixMatch", None), ("nnUNetTrainerFixMatchEMATeacher", None)])
 def test_training_steps_run_and_count_themselves(name, dataset, tmp_path, monkeypatch):
     kwargs = {"name": dataset} if dataset else {}
     trainer_class = getattr(trainers, name, None) or getattr(experiments, name)
