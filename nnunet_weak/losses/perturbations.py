@@ -109,7 +109,8 @@ def strong_intensity(data: torch.Tensor, jitter_probability: float = 0.8,
             low, high = x.min(), x.max()
             span = (high - low).clamp_min(1e-8)
             x = low + span * ((x - low) / span).clamp(0, 1) ** g[i].item()
-            noise = torch.randn(x.shape, generator=generator).to(x.device)
+            noise = torch.randn(x.shape, device=x.device) if generator is None else \
+                torch.randn(x.shape, generator=generator).to(x.device)  # a generator lives on the CPU
             x = x + s[i].item() * noise
         if blur[i]:
             x = gaussian_blur(x, sigma[i].item())
