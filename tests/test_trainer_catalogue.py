@@ -7,8 +7,8 @@ from tiny_preprocessed import make_trainer
 import nnunet_weak.trainers as recommended
 from nnunet_weak.ext_trainer import EXPERIMENTAL_FOLDER, SHIM_FOLDER, with_experimental
 
-EXPERIMENTS = ["nnUNetTrainerBenchmarkCELoss", "nnUNetTrainerCrossTeach_AllSlices",
-               "nnUNetTrainerPointSegMergedCRF", "nnUNetTrainerPointSegSelfCorrect"]
+EXPERIMENTS = ["nnUNetTrainerBenchmarkCELoss", "nnUNetTrainerCrossTeach_AllSlices", "nnUNetTrainerFixMatch",
+               "nnUNetTrainerFixMatchEMATeacher", "nnUNetTrainerPointSegMergedCRF", "nnUNetTrainerPointSegSelfCorrect"]
 DEFAULT = ["nnUNetTrainerBenchmark", "nnUNetTrainerCrossTeach", "nnUNetTrainerDTML", "nnUNetTrainerGatedCRF",
            "nnUNetTrainerPointSeg",
            "nnUNetTrainerPointSegResEnc", "nnUNetTrainerPointSegSCM", "nnUNetTrainerSDFDualHead",

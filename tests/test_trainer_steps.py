@@ -22,7 +22,9 @@ def steps(trainer, n: int = 2) -> list[dict]:
     ("nnUNetTrainerPointSeg", SPARSE_NAME), ("nnUNetTrainerCrossTeach", SPARSE_NAME),
     ("nnUNetTrainerGatedCRF", SPARSE_NAME),
     # PA-Seg's experiments (opt-in folder): their own steps, here instead of a full stock-command run
-    ("nnUNetTrainerPointSegSelfCorrect", SPARSE_NAME), ("nnUNetTrainerPointSegMergedCRF", SPARSE_NAME)])
+    ("nnUNetTrainerPointSegSelfCorrect", SPARSE_NAME), ("nnUNetTrainerPointSegMergedCRF", SPARSE_NAME),
+    # issue 28's FixMatch-style trainers (opt-in folder until measured)
+    ("nnUNetTrainerFixMatch", None), ("nnUNetTrainerFixMatchEMATeacher", None)])
 def test_training_steps_run_and_count_themselves(name, dataset, tmp_path, monkeypatch):
     kwargs = {"name": dataset} if dataset else {}
     trainer_class = getattr(trainers, name, None) or getattr(experiments, name)
@@ -35,9 +37,11 @@ def test_training_steps_run_and_count_themselves(name, dataset, tmp_path, monkey
     assert trainer.iterations_this_epoch == 0
 
 
-@pytest.mark.parametrize("name", ["nnUNetTrainerDTML", "nnUNetTrainerSDFDualHead", "nnUNetTrainerBenchmark"])
+@pytest.mark.parametrize("name", ["nnUNetTrainerDTML", "nnUNetTrainerSDFDualHead", "nnUNetTrainerBenchmark",
+                                  "nnUNetTrainerFixMatchEMATeacher"])
 def test_trainers_without_a_3d_loss_train_a_2d_configuration(name, tmp_path, monkeypatch):
-    trainer = make_trainer(getattr(trainers, name), tmp_path, monkeypatch, configuration="2d")
+    trainer_class = getattr(trainers, name, None) or getattr(experiments, name)
+    trainer = make_trainer(trainer_class, tmp_path, monkeypatch, configuration="2d")
     trainer.initialize()
     train, _ = trainer.get_dataloaders()
     trainer.on_train_epoch_start()

@@ -34,17 +34,26 @@ edge (hippocampus head and body), which it can only lower by letting one class a
 other. The variance loss is unchanged. Measured on hippocampus clicks at 1,000 iterations
 (benchmarks/RESULTS.md): it did not cure the failure that motivated it (the posterior class
 unlearnt in 3 of 7 1k runs of the two PA-Seg stage-1 trainers, and in this trainer's run too).
+
+``nnUNetTrainerFixMatch`` and ``nnUNetTrainerFixMatchEMATeacher`` (issue 28, UNMEASURED): FixMatch-style
+weak/strong consistency with confidence filtering on the unlabelled patches of a ``semi`` dataset,
+pseudo labels from the student itself or from a mean teacher (:mod:`nnunet_weak.trainers.fixmatch`).
+They stay here until the issue's fixed protocol (documentation/few_labelled_cases.md) has measured them
+against nnU-Net on the labelled cases alone.
 """
 
 from nnunetv2.training.nnUNetTrainer.variants.loss.nnUNetTrainerCELoss import nnUNetTrainerCELoss
 
 from nnunet_weak.trainers.cross_teach import nnUNetTrainerCrossTeach
+from nnunet_weak.trainers.fixmatch import nnUNetTrainerFixMatch, nnUNetTrainerFixMatchEMATeacher
 from nnunet_weak.trainers.point_seg import nnUNetTrainerPointSeg
 from nnunet_weak.trainers.schedule import ScheduleFromEnvironment
 
 __all__ = [
     "nnUNetTrainerBenchmarkCELoss",
     "nnUNetTrainerCrossTeach_AllSlices",
+    "nnUNetTrainerFixMatch",
+    "nnUNetTrainerFixMatchEMATeacher",
     "nnUNetTrainerPointSegMergedCRF",
     "nnUNetTrainerPointSegSelfCorrect",
 ]

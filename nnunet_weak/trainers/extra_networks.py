@@ -6,8 +6,9 @@ them too), DDP wrapping (with SyncBatchNorm), train/eval modes, gradient clippin
 mixed-precision stepping (:mod:`nnunet_weak.trainers.training_step`), and a place in every
 checkpoint. The extra state goes under the ``extra_networks`` key of nnU-Net's checkpoint file, so
 ``--c`` restores everything and ``nnUNetv2_predict`` (which reads ``network_weights`` only) never
-sees it. Frozen copies (teachers) go under ``frozen_networks``. Single-network trainers leave this
-mixin out and their checkpoints are nnU-Net's, written once.
+sees it. Frozen copies (teachers, fixed or moving averages: ``update_average``) go under
+``frozen_networks``. Single-network trainers leave this mixin out and their checkpoints are
+nnU-Net's, written once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 
+from nnunet_weak.networks.ema import ema_update
 from nnunet_weak.nnunet_adapter import (
     NETWORK_WEIGHTS,
     OPTIMIZER_STATE,
@@ -66,6 +68,13 @@ class ExtraNetworksMixin(TrainingStepMixin):
             parameter.requires_grad_(False)
         frozen.frozen_from = source
         self.frozen_networks[name] = frozen
+
+    def update_average(self, name: str, decay: float) -> float:
+        """Move the frozen copy ``name`` towards its source network as an exponential moving
+        average (a mean teacher, :func:`nnunet_weak.networks.ema.ema_update`, warm-started by the
+        iteration count); call it after ``backward_and_step``. Returns the decay used."""
+        frozen = self.frozen_networks[name]
+        return ema_update(frozen, self._source_network(frozen.frozen_from), decay, max(1, self.iterations_done()))
 
     def add_network(self, name: str, network: nn.Module) -> ExtraNetwork:
         network = network.to(self.device)
@@ -115,6 +124,10 @@ class ExtraNetworksMixin(TrainingStepMixin):
         for name, extra in self.extra_networks.items():
             extra.module.load_state_dict(stored[name][NETWORK_WEIGHTS])
             extra.optimizer.load_state_dict(stored[name][OPTIMIZER_STATE])
-        for name, state in checkpoint.get(FROZEN_KEY, {}).items():
+        frozen = checkpoint.get(FROZEN_KEY, {})
+        for name, state in frozen.items():
             self.freeze_copy(name, state["source"])
             self.frozen_networks[name].load_state_dict(state[NETWORK_WEIGHTS])
+        for name in set(self.frozen_networks) - set(frozen):
+            # a copy made in initialize() that the checkpoint lacks starts again from the loaded weights
+            self.freeze_copy(name, self.frozen_networks[name].frozen_from)

@@ -19,7 +19,7 @@ from nnunet_weak.networks import highest_resolution
 
 class TrainingStepMixin:
     """Mixin placed before ``nnUNetTrainer``: ``unpack_batch``, ``autocast``, ``zero_grad``,
-    ``backward_and_step`` (which counts the iteration) and ``training_progress``."""
+    ``backward_and_step`` (which counts the iteration), ``iterations_done`` and ``training_progress``."""
 
     iterations_this_epoch = 0  # counted per instance by backward_and_step, reset at each epoch start
 
@@ -69,10 +69,13 @@ class TrainingStepMixin:
         super().on_train_epoch_start()
         self.iterations_this_epoch = 0
 
+    def iterations_done(self) -> int:
+        """Training iterations done in this run, restored by ``--c`` through the epoch count."""
+        return self.current_epoch * self.num_iterations_per_epoch + self.iterations_this_epoch
+
     def training_progress(self) -> float:
         """Share of the schedule's training iterations done, in [0, 1]; ramp-ups use it."""
-        done = self.current_epoch * self.num_iterations_per_epoch + self.iterations_this_epoch
-        return min(1.0, done / (self.num_epochs * self.num_iterations_per_epoch))
+        return min(1.0, self.iterations_done() / (self.num_epochs * self.num_iterations_per_epoch))
 
 
 def require_3d_configuration(trainer, reason: str) -> None:
