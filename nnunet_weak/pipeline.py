@@ -98,6 +98,13 @@ def plan_and_preprocess(ws: Workspace, dataset_id: int, configuration: str = "3d
          "--verify_dataset_integrity", *extra_args], ws.env(nnUNet_n_proc_DA="1"), log)
 
 
+def preprocessed_cases(ws: Workspace, dataset_name: str, configuration: str = "3d_fullres",
+                       plans: str = "nnUNetPlans") -> int:
+    """How many cases ``plan_and_preprocess`` has finished (nnU-Net writes a case's ``.pkl`` after its
+    data, and the plans before any case: plans alone do not mean a finished preprocessing)."""
+    return len(list((ws.preprocessed / dataset_name / f"{plans}_{configuration}").glob("*.pkl")))
+
+
 def shrink_plans(ws: Workspace, dataset_id: int, batch_size: int = 2, base_features: int = 16,
                  max_features: int = 128, configuration: str = "3d_fullres", name: str = CPU_PLANS,
                  source: str = "nnUNetPlans") -> str:

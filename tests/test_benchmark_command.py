@@ -196,3 +196,34 @@ def test_benchmark_command_end_to_end_on_two_channels_and_3mm_slices_then_reused
     assert time.time() - start < 60 and "training" not in again.replace("finished training", "")
     assert again.count("reusing the finished training") == 2 and again.count("reusing the scores") == 2
     assert json.loads((report / "results.json").read_text()) == results
+
+
+def _scored(work: Path, name: str, dice: dict[str, float]) -> str:
+    folder = work / "scores" / name
+    folder.mkdir(parents=True)
+    per_case = {case: {"anterior": {"dice": d}, "posterior": {"dice": d}} for case, d in dice.items()}
+    (folder / "summary.json").write_text(json.dumps({"per_case": per_case}))
+    return f"scores/{name}"
+
+
+def test_report_averages_repeats_and_pairs_ours_with_stock_by_hand(tmp_path):
+    from nnunet_weak.benchmark.report import write_report
+
+    def row(trainer, repeat, dice, data="weak"):
+        scores = _scored(tmp_path, f"{trainer}{data}{repeat}", dice)
+        return {"kind": "slices", "budget": "1 axial", "arm": "slices-1-axial", "data": data, "trainer": trainer,
+                "repeat": repeat, "dice": sum(dice.values()) / len(dice), "hd95": 3.0, "surface_dice": 0.5,
+                "annotator_hours": 0.5, "voxel_percent": 2.0, "seconds_per_iteration": 1.0,
+                "peak_mib": float("nan"), "scores": scores}
+
+    ours = "nnUNetTrainerCrossTeach"
+    rows = [row(STOCK, 1, {"c1": 0.6, "c2": 0.8}),
+            row(ours, 1, {"c1": 0.7, "c2": 0.9}), row(ours, 2, {"c1": 0.8, "c2": 0.8})]
+    folder = write_report(rows, tmp_path, DEFAULTS)
+    text = (folder / "report.md").read_text()
+    # ours: runs 0.8 and 0.8, sd 0; per case over repeats 0.75, 0.85: differences +0.15, +0.05
+    assert f"| slices | 1 axial | {ours} | 0.8000 ± 0.0000 | 3.00 | 0.5000 | 0.50 | 2.00 | 1.00 | nan | 2 |" in text
+    assert f"| slices | 1 axial | {ours} | {STOCK} | 2 vs 1 | +0.1000 | 0.0500 | 2 of 2 |" in text
+    assert "| 0.0000 (beyond) |" in text  # both runs of ours score 0.8: no spread
+    assert json.loads((folder / "results.json").read_text())[0]["peak_mib"] is None  # strict JSON
+    assert (folder / "dice_vs_cost.png").stat().st_size > 0

@@ -44,6 +44,7 @@ from nnunet_weak.pipeline import (
     Workspace,
     plan_and_preprocess,
     predict,
+    preprocessed_cases,
     shrink_plans,
     train,
     write_single_split,
@@ -226,14 +227,14 @@ def _prepare(ws: Workspace, dataset_id: int, dataset: RawDataset, plans: str) ->
     training here, the scores come from the held-out cases, and each validation case costs nnU-Net's
     final validation a whole-volume prediction."""
     log = ws.root / "logs" / f"plan_{dataset.name}.log"
-    if (ws.preprocessed / dataset.name / "nnUNetPlans.json").is_file():
+    cases = read_sidecar(dataset.folder)["cases"]
+    if preprocessed_cases(ws, dataset.name) == len(cases):
         say(f"reusing the plans of {dataset.name}")
     else:
         say(f"planning and preprocessing {dataset.name} (log: {log})")
         plan_and_preprocess(ws, dataset_id, log=log, processes=1)
     if plans == CPU_PLANS:
         shrink_plans(ws, dataset_id)
-    cases = read_sidecar(dataset.folder)["cases"]
     labelled = [c for c, record in cases.items() if record["labelled"]]
     write_single_split(ws, dataset_id, sorted(cases), labelled[:1])
 
