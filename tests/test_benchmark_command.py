@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from nnunet_weak.benchmark.cost import DEFAULTS, annotator_seconds, load_cost_mo
 from nnunet_weak.benchmark.protocol import DEFAULT_PROTOCOL, STOCK, read_protocol
 from nnunet_weak.benchmark.report import COLUMNS
 from nnunet_weak.cli import main
+from nnunet_weak.dataset import RawDataset
+from nnunet_weak.derive import build_weak_dataset, expanded_points_annotator, points_annotator, scribbles_annotator
 from nnunet_weak.errors import WeakDatasetError
 from nnunet_weak.sample import SAMPLE_DATASET
 
@@ -227,3 +230,48 @@ def test_report_averages_repeats_and_pairs_ours_with_stock_by_hand(tmp_path):
     assert "| 0.0000 (beyond) |" in text  # both runs of ours score 0.8: no spread
     assert json.loads((folder / "results.json").read_text())[0]["peak_mib"] is None  # strict JSON
     assert (folder / "dice_vs_cost.png").stat().st_size > 0
+
+
+
+def _noise(folder: Path, channel: int, rng: np.random.Generator) -> None:
+    """Replace one channel of every image in ``folder`` with loud noise."""
+    for path in folder.glob(f"*_{channel:04d}.nii.gz"):
+        image = sitk.ReadImage(str(path))
+        noise = sitk.GetImageFromArray(rng.normal(0, 1000, sitk.GetArrayFromImage(image).shape).astype(np.float32))
+        noise.CopyInformation(image)
+        sitk.WriteImage(noise, str(path))
+
+
+def _expand(clicks: Path, output: Path) -> None:
+    source = RawDataset(clicks)
+    build_weak_dataset(source, output, "points_expanded", expanded_points_annotator(source, 0.15, 0.5, 4, False, 0.4),
+                       {}, None)
+
+
+def _label(path: Path) -> np.ndarray:
+    return sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
+
+
+def test_simulators_on_two_channels_read_labels_and_the_first_channel_only(tmp_path):
+    """Clicks and scribbles are placed from the dense labels, the clicks' geodesic expansion follows
+    channel 0: noise in channel 1 changes no weak label, noise in channel 0 changes the expansion."""
+    clean = _two_channel_anisotropic(tmp_path / "clean" / "Dataset980_TwoChannelAniso")
+    noisy = Path(shutil.copytree(clean, tmp_path / "noisy" / clean.name))
+    rng = np.random.default_rng(0)
+    _noise(noisy / "imagesTr", 1, rng)
+    cases = ["hippocampus_003", "hippocampus_006"]
+    for name, dense in (("clean", clean), ("noisy", noisy)):
+        clicks = build_weak_dataset(RawDataset(dense), tmp_path / name / "Dataset981_Clicks", "points",
+                                    points_annotator(), {}, seed=0, cases=cases)
+        assert clicks["totals"]["clicks"] == 2 * 2 * 7  # two cases, two classes, seven clicks each
+        _expand(tmp_path / name / "Dataset981_Clicks", tmp_path / name / "Dataset982_Expanded")
+        build_weak_dataset(RawDataset(dense), tmp_path / name / "Dataset983_Scribbles", "scribbles",
+                           scribbles_annotator([0], None, 1.0), {}, seed=0, cases=cases)
+    for weak in ("Dataset982_Expanded", "Dataset983_Scribbles"):
+        for case in cases:
+            np.testing.assert_array_equal(_label(tmp_path / "clean" / weak / "labelsTr" / f"{case}.nii.gz"),
+                                          _label(tmp_path / "noisy" / weak / "labelsTr" / f"{case}.nii.gz"))
+    _noise(tmp_path / "noisy" / "Dataset981_Clicks" / "imagesTr", 0, rng)
+    _expand(tmp_path / "noisy" / "Dataset981_Clicks", tmp_path / "noisy" / "Dataset984_Expanded")
+    assert not np.array_equal(_label(tmp_path / "noisy/Dataset984_Expanded/labelsTr" / f"{cases[0]}.nii.gz"),
+                              _label(tmp_path / "clean/Dataset982_Expanded/labelsTr" / f"{cases[0]}.nii.gz"))
