@@ -275,3 +275,36 @@ def test_simulators_on_two_channels_read_labels_and_the_first_channel_only(tmp_p
     _expand(tmp_path / "noisy" / "Dataset981_Clicks", tmp_path / "noisy" / "Dataset984_Expanded")
     assert not np.array_equal(_label(tmp_path / "noisy/Dataset984_Expanded/labelsTr" / f"{cases[0]}.nii.gz"),
                               _label(tmp_path / "clean/Dataset982_Expanded/labelsTr" / f"{cases[0]}.nii.gz"))
+
+
+def test_every_kind_of_the_default_protocol_derives_from_training_cases_only(tmp_path):
+    """Each arm's weak dataset holds the training cases alone; a semi arm's baseline its labelled
+    cases; the cost of clicks is read from the clicks, not from their expansion."""
+    from nnunet_weak.benchmark.runner import _weak_datasets
+    from nnunet_weak.pipeline import Workspace
+
+    dense = RawDataset(_two_channel_anisotropic(tmp_path / "Dataset980_TwoChannelAniso"))
+    test = ["hippocampus_011"]
+    training = [c for c in dense.cases() if c not in test]
+    ws, ids = Workspace(tmp_path / "work"), {}
+    ws.root.mkdir()
+    arms = {a.key: a for a in read_protocol(DEFAULT_PROTOCOL)}
+    for key in ("full-all", "slices-3d2dct", "slices-1-axial-coronal", "points-7-clicks",
+                "scribbles-0p2-of-axis0-slices", "semi-2-labelled"):
+        weak, baseline, bought = _weak_datasets(ws, ids, dense, arms[key], training)
+        sidecar = json.loads((weak.folder / "annotation.json").read_text())
+        assert sorted(sidecar["cases"]) == training, key
+        assert len(weak.channels) == 2 and sorted(p.name for p in (weak.folder / "imagesTr").iterdir()) == \
+            sorted(f"{c}_000{k}.nii.gz" for c in training for k in (0, 1))
+        labelled = [c for c, r in sidecar["cases"].items() if r["labelled"]]
+        if key == "semi-2-labelled":
+            assert len(labelled) == 2 and RawDataset(baseline.folder).cases() == sorted(labelled)
+        else:
+            assert baseline is None and labelled == training
+        if key == "points-7-clicks":
+            clicks = json.loads((bought.folder / "annotation.json").read_text())
+            assert clicks["kind"] == "points" and sorted(clicks["cases"]) == training
+            assert clicks["totals"]["annotated_fraction"] < sidecar["totals"]["annotated_fraction"]
+        else:
+            assert bought == weak
+    assert sorted(ids.values()) == list(range(501, 509))  # 6 arms, the clicks and the labelled-only baseline

@@ -96,8 +96,8 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
     epochs, iterations, plans, device, tta = SCHEDULES[schedule]
     rows = []
     for arm in arms:
-        weak, baseline = _weak_datasets(ws, ids, dense, arm, training)
-        sidecar = read_sidecar(weak.folder)
+        weak, baseline, bought = _weak_datasets(ws, ids, dense, arm, training)
+        sidecar = read_sidecar(bought.folder)
         cost = annotator_seconds(sidecar, objects, cost_model)
         prepared = [Trained(arm, "weak", weak, ids[weak.name], t) for t in arm.trainers]
         if baseline is not None:
@@ -179,9 +179,10 @@ def _folder(ws: Workspace, ids: dict[str, int], name: str) -> Path:
 
 
 def _weak_datasets(ws: Workspace, ids: dict[str, int], dense: RawDataset, arm: Arm,
-                   training: list[str]) -> tuple[RawDataset, RawDataset | None]:
-    """The arm's weak dataset of the training cases, and for a semi-supervised arm its labelled
-    cases alone; made unless already there."""
+                   training: list[str]) -> tuple[RawDataset, RawDataset | None, RawDataset]:
+    """The arm's weak dataset of the training cases; for a semi-supervised arm its labelled cases
+    alone (else None); and the dataset of what people annotated, whose sidecar gives the cost (the
+    clicks, not their expansion, whose labelled voxels no one drew). Made unless already there."""
     o = arm.options
     baseline = None
     if arm.kind == "points":
@@ -196,7 +197,7 @@ def _weak_datasets(ws: Workspace, ids: dict[str, int], dense: RawDataset, arm: A
                                                          o["background_threshold"]), parameters, None)
         else:
             say(f"reusing {folder.name}")
-        return RawDataset(folder), None
+        return RawDataset(folder), None, clicks
     if arm.kind == "slices":
         kind, annotate = "sparse_slices", slices_annotator(**o)
     elif arm.kind == "scribbles":
@@ -207,7 +208,8 @@ def _weak_datasets(ws: Workspace, ids: dict[str, int], dense: RawDataset, arm: A
         o = {**o, "labelled_cases": labelled}
         if arm.kind == "semi":
             baseline = _derive(ws, ids, f"{arm.key}-labelled-only", dense, kind, annotate, o, labelled)
-    return _derive(ws, ids, arm.key, dense, kind, annotate, o, training), baseline
+    weak = _derive(ws, ids, arm.key, dense, kind, annotate, o, training)
+    return weak, baseline, weak
 
 
 def _derive(ws: Workspace, ids: dict[str, int], name: str, dense: RawDataset, kind: str, annotate,
