@@ -54,6 +54,9 @@ FIRST_ID = 501  # weak datasets get ids from here on, in the order arms are firs
 SEED = 0
 LABELLED_ONLY = "labelled only"
 BENCHMARK_FILE = "benchmark.json"
+# on a CPU, nnU-Net's final validation spawns 8 export and 8 scoring processes (nnUNet_def_n_proc),
+# each importing torch: about a minute on two busy cores for one small case; one process each
+CPU_TRAINING_ENV = {"nnUNet_def_n_proc": "1"}
 
 
 @dataclass(frozen=True)
@@ -272,7 +275,8 @@ def _run(ws: Workspace, trained: Trained, repeat: int, schedule: str, images: Pa
         say(f"{label}: training {epochs} x {iterations} iterations (log: {log})")
         resume = resume_arguments(results)
         peak = train(run_ws, trained.dataset_id, trained.trainer, plans, epochs, iterations, device=device, log=log,
-                     env={"nnUNet_weak_save_every": "5", **settings}, extra_args=resume)
+                     env={"nnUNet_weak_save_every": "5", **(CPU_TRAINING_ENV if device == "cpu" else {}), **settings},
+                     extra_args=resume)
         record.parent.mkdir(parents=True, exist_ok=True)
         record.write_text(json.dumps({"peak_mib": None if math.isnan(peak) else peak}))
     peak = json.loads(record.read_text())["peak_mib"] if record.is_file() else None
