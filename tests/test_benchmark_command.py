@@ -1,7 +1,7 @@
 """``nnunet-weak benchmark``: the protocol file and the cost model by hand, and the whole command at
 the smoke schedule on a 2-channel, anisotropic (1 x 1 x 3 mm) dataset made from the bundled sample,
 its report checked against the weak datasets' sidecars and the dense truth, then run again
-reusing every step."""
+reusing every step, and once more after a simulated kill during a training (continued with --c)."""
 
 from __future__ import annotations
 
@@ -199,6 +199,19 @@ def test_benchmark_command_end_to_end_on_two_channels_and_3mm_slices_then_reused
     assert time.time() - start < 60 and "training" not in again.replace("finished training", "")
     assert again.count("reusing the finished training") == 2 and again.count("reusing the scores") == 2
     assert json.loads((report / "results.json").read_text()) == results
+
+    # a kill during the full-label training: its last checkpoint left, nothing predicted or scored
+    results_folder = next((work / "nnUNet_results_smoke").glob("Dataset502_*/nnUNetTrainerBenchmark__*/fold_0"))
+    (results_folder / "checkpoint_final.pth").rename(results_folder / "checkpoint_latest.pth")
+    shutil.rmtree(work / results[1]["scores"])
+    shutil.rmtree(work / "predictions" / Path(results[1]["scores"]).name)
+    assert main(command) == 0
+    resumed = capfd.readouterr().out
+    assert f"continuing the interrupted training in {results_folder} (--c)" in resumed
+    assert resumed.count("reusing the finished training") == 1 and "reusing the scores" in resumed
+    assert (results_folder / "checkpoint_final.pth").is_file()
+    assert [r["dataset"] for r in json.loads((report / "results.json").read_text())] == \
+        [r["dataset"] for r in results]
 
 
 def _scored(work: Path, name: str, dice: dict[str, float]) -> str:
