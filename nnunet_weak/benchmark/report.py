@@ -95,11 +95,11 @@ def markdown(groups: list[dict], comparisons: list[dict], cost_model: dict[str, 
         lines += ["| kind | budget | ours | stock | runs | ours - stock | standard error | ours better on "
                   "| Wilcoxon p | spread between repeats |", "|---|---|---|---|---|---|---|---|---|---|"]
         for c in comparisons:
-            verdict = "" if c["runs"] == (1, 1) else (" (beyond)" if abs(c["difference"]) > c["spread"]
-                                                      else " (within)")
+            spread = "none: one run a side" if c["runs"] == (1, 1) else \
+                f"{c['spread']:.4f} ({'beyond' if abs(c['difference']) > c['spread'] else 'within'})"
             lines.append(f"| {c['kind']} | {c['budget']} | {c['ours']} | {c['stock']} | {c['runs'][0]} vs "
                          f"{c['runs'][1]} | {c['difference']:+.4f} | {c['standard_error']:.4f} "
-                         f"| {c['a_better']} of {c['cases']} | {c['p_wilcoxon']:.3g} | {c['spread']:.4f}{verdict} |")
+                         f"| {c['a_better']} of {c['cases']} | {c['p_wilcoxon']:.3g} | {spread} |")
         lines += ["", "Two trainings of one command differ too: a difference within the spread between repeats is "
                   "no evidence, whatever p says. With one run a side there is no spread to compare with."]
     else:
@@ -118,6 +118,7 @@ def plot(groups: list[dict], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FormatStrFormatter
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
     curves: dict[tuple, list[dict]] = defaultdict(list)
@@ -136,6 +137,8 @@ def plot(groups: list[dict], path: Path) -> None:
             ax.axhline(ceiling[0], color="black", linestyle="--", label="full labels (stock)")
         if all(g[x] > 0 for g in groups):
             ax.set_xscale("log")
+            for axis in (ax.xaxis.set_major_formatter, ax.xaxis.set_minor_formatter):
+                axis(FormatStrFormatter("%g"))
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("Dice (mean over classes)")
