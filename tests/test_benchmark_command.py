@@ -321,3 +321,17 @@ def test_every_kind_of_the_default_protocol_derives_from_training_cases_only(tmp
         else:
             assert bought == weak
     assert sorted(ids.values()) == list(range(501, 509))  # 6 arms, the clicks and the labelled-only baseline
+
+
+def test_a_work_folder_serves_one_dataset_and_one_test_split(tmp_path):
+    from nnunet_weak.benchmark.runner import _claim
+    from nnunet_weak.pipeline import Workspace
+
+    ws, sample = Workspace(tmp_path / "work"), RawDataset(SAMPLE_DATASET)
+    _claim(ws, sample, ["hippocampus_011"])
+    _claim(ws, sample, ["hippocampus_011"])  # the same benchmark again: fine
+    with pytest.raises(WeakDatasetError, match="holds out hippocampus_011; give those as --test-cases, or another -o"):
+        _claim(ws, sample, ["hippocampus_015", "hippocampus_017"])
+    other = _two_channel_anisotropic(tmp_path / "Dataset980_TwoChannelAniso")
+    with pytest.raises(WeakDatasetError, match=f"benchmarks {SAMPLE_DATASET.resolve()}; give another -o"):
+        _claim(ws, RawDataset(other), ["hippocampus_011"])

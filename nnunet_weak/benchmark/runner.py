@@ -132,10 +132,11 @@ def _claim(ws: Workspace, dense: RawDataset, test: list[str]) -> None:
     mine = {"dataset": str(dense.folder.resolve()), "test_cases": test}
     if path.is_file():
         theirs = json.loads(path.read_text())
-        if theirs != mine:
-            what = "dataset" if theirs.get("dataset") != mine["dataset"] else "test cases"
-            raise WeakDatasetError(f"{path}: this work folder benchmarks another {what} ({theirs.get('dataset')}); "
-                                   "give another -o")
+        if theirs.get("dataset") != mine["dataset"]:
+            raise WeakDatasetError(f"{path}: this work folder benchmarks {theirs.get('dataset')}; give another -o")
+        if theirs.get("test_cases") != test:
+            raise WeakDatasetError(f"{path}: this work folder holds out {', '.join(theirs.get('test_cases', []))}; "
+                                   "give those as --test-cases, or another -o")
         return
     ws.root.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(mine, indent=1) + "\n")
