@@ -50,11 +50,10 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from nnunet_weak.benchmark.runs import training_log_seconds_per_iteration
 from nnunet_weak.pipeline import Workspace, executable, plan_and_preprocess, shrink_plans, write_single_split
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-from benchmarks.runner_steps import training_log_seconds_per_iteration  # noqa: E402
 
 REFERENCE = "nnUNetTrainerBenchmark"
 # trainer: (weak dataset it is made for, trainers whose runs it starts from); in the order they start,

@@ -18,48 +18,10 @@ the two sides' means is set beside the largest difference between two runs of on
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 from pathlib import Path
 
-from scipy.stats import wilcoxon
-
-
-def case_dice(run: Path) -> dict[str, float]:
-    """Per case, Dice averaged over classes, from a score folder or an archived summary file."""
-    per_case = json.loads((run if run.is_file() else run / "summary.json").read_text())["per_case"]
-    return {case: sum(c["dice"] for c in classes.values()) / len(classes) for case, classes in per_case.items()}
-
-
-def check_same_cases(a: dict[str, float], b: dict[str, float]) -> None:
-    if set(a) != set(b):
-        raise ValueError(f"the runs scored different cases: only in A {sorted(set(a) - set(b))[:5]}, "
-                         f"only in B {sorted(set(b) - set(a))[:5]}")
-
-
-def compare(a: dict[str, float], b: dict[str, float]) -> dict:
-    check_same_cases(a, b)
-    cases = sorted(a)
-    diff = [a[c] - b[c] for c in cases]
-    n = len(diff)
-    mean = sum(diff) / n
-    se = math.sqrt(sum((d - mean) ** 2 for d in diff) / (n - 1) / n) if n > 1 else float("nan")
-    return {"cases": n, "mean_a": sum(a.values()) / n, "mean_b": sum(b.values()) / n, "difference": mean,
-            "standard_error": se, "a_better": sum(d > 0 for d in diff), "p_wilcoxon": float(wilcoxon(diff).pvalue)}
-
-
-def mean_over_runs(runs: list[dict[str, float]]) -> dict[str, float]:
-    """Each case's Dice averaged over repeated runs of one method (all must score the same cases)."""
-    for run in runs[1:]:
-        check_same_cases(runs[0], run)
-    return {case: sum(run[case] for run in runs) / len(runs) for case in runs[0]}
-
-
-def run_spread(runs: list[dict[str, float]]) -> float:
-    """The largest difference between the mean Dice of two runs of one method (0 for a single run)."""
-    means = [sum(run.values()) / len(run) for run in runs]
-    return max(means) - min(means)
+from nnunet_weak.benchmark.paired import case_dice, compare, mean_over_runs, run_spread
 
 
 def main(argv: list[str] | None = None) -> None:

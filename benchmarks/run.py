@@ -29,13 +29,19 @@ checkpoint_final_ensemble.pth`` predicts with the dual-task trainers' ensemble o
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from nnunet_weak.benchmark.runs import (
+    SCHEDULES,
+    resume_arguments,
+    settings_tag,
+    test_split,
+    training_log_seconds_per_iteration,
+)
 from nnunet_weak.dataset import RawDataset
 from nnunet_weak.dataset.convert import convert_public_dataset
 from nnunet_weak.dataset.sidecar import read_sidecar
@@ -49,7 +55,6 @@ from benchmarks.runner_steps import (  # noqa: E402
     plan_at_spacing,
     plans_name_for,
     predict_from_checkpoint,
-    training_log_seconds_per_iteration,
 )
 
 DATASETS = {
@@ -112,21 +117,6 @@ PROTOCOLS = {
     "la-scribbles": ("left_atrium", 142, "LAScribbles", ["scribbles"]),
     "la-scribbles-fifth": ("left_atrium", 143, "LAScribblesFifth", ["scribbles", "--slice-share", "0.2"]),
 }
-
-# schedule: epochs, iterations per epoch, plans, device, test-time mirroring
-SCHEDULES = {
-    "cpu-1k": (20, 50, CPU_PLANS, "cpu", False),
-    "cpu-2k": (40, 50, CPU_PLANS, "cpu", False),
-    "cpu-4k": (80, 50, CPU_PLANS, "cpu", False),
-    "smoke": (2, 5, CPU_PLANS, "cpu", False),
-    "gpu-stock": (1000, 250, "nnUNetPlans", "cuda", True),
-}
-
-
-def test_split(cases: list[str]) -> list[str]:
-    """Fixed held-out test cases: every fifth case in sorted order."""
-    return [c for i, c in enumerate(sorted(cases)) if i % 5 == 4]
-
 
 def ensure_dense(ws: Workspace, dataset: str, source: Path) -> RawDataset:
     _, name, kind, _, _ = DATASETS[dataset]
@@ -281,27 +271,6 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_row:
         with open(args.results, "a") as f:
             f.write(row + "\n")
-
-
-def resume_arguments(results: Path) -> list[str]:
-    """``["--c"]`` where an interrupted training left its checkpoint_latest.pth (run.py has it written
-    every 5 epochs, 250 iterations), so that nnU-Net continues it instead of starting over."""
-    if (results / "checkpoint_latest.pth").is_file() and not (results / "checkpoint_final.pth").is_file():
-        print(f"continuing the interrupted training in {results} (--c)")
-        return ["--c"]
-    return []
-
-
-def settings_tag(settings: dict[str, str]) -> str:
-    """Folder-name suffix naming the settings of a run. A value with a path separator (a checkpoint
-    given to stage 2) would nest folders and outgrow file-name limits, so it is named by its file
-    name and a digest of the whole path: distinct files stay distinct runs."""
-    parts = []
-    for name, value in sorted(settings.items()):
-        if "/" in value or "\\" in value:
-            value = f"{Path(value).stem}-{hashlib.sha1(value.encode()).hexdigest()[:8]}"
-        parts.append(f"__{name.removeprefix('nnUNet_weak_')}-{value}")
-    return "".join(parts)
 
 
 def format_row(args, sidecar: dict, summary: dict, total_iterations: int, seconds_per_iteration: float,

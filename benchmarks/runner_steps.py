@@ -1,5 +1,5 @@
-"""nnU-Net steps only the benchmark runner takes: planning at another target spacing, predicting
-with one checkpoint, and reading the seconds per iteration back from nnU-Net's training logs.
+"""nnU-Net steps only the benchmark runner takes: planning at another target spacing and
+predicting with one checkpoint (the seconds per iteration: ``nnunet_weak/benchmark/runs.py``).
 
 The steps users and the demo share (plan, shrink the plans for a CPU, train, predict) live in
 ``nnunet_weak/pipeline.py``; these build on its ``run`` so the benchmarks still drive the stock
@@ -50,15 +50,3 @@ def predict_from_checkpoint(checkpoint: Path, images: Path, output: Path, device
     if probabilities:
         cmd.append("--save_probabilities")
     run(cmd, dict(os.environ, OMP_NUM_THREADS="1"), log)
-
-
-def training_log_seconds_per_iteration(results_folder: Path, iterations_per_epoch: int) -> float:
-    """Mean epoch time from nnU-Net's training log (first epoch left out: warm-up), per iteration."""
-    logs = sorted(results_folder.glob("training_log_*.txt"))
-    times = []
-    for log in logs:
-        for line in log.read_text().splitlines():
-            if "Epoch time:" in line:
-                times.append(float(line.split("Epoch time:")[1].split("s")[0]))
-    times = times[1:] if len(times) > 1 else times
-    return sum(times) / len(times) / iterations_per_epoch if times else float("nan")

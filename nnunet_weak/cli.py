@@ -9,6 +9,7 @@ Examples::
     nnunet-weak semi   -i $nnUNet_raw/Dataset004_Hippocampus -o $nnUNet_raw/Dataset304_HippoSemi --labelled 4
     nnunet-weak check -d 104 -c 3d_fullres
     nnunet-weak evaluate -pred predictions/ -ref $nnUNet_raw/Dataset004_Hippocampus -o scores
+    nnunet-weak benchmark -d Dataset004_Hippocampus -o hippo_benchmark --schedule cpu-2k --repeats 2
 """
 
 from __future__ import annotations
@@ -318,6 +319,35 @@ def cmd_demo(args) -> None:
              baseline=args.baseline)
 
 
+def _trainers_override(values: list[str] | None) -> dict[str, tuple[str, ...]]:
+    """``KIND=TRAINER[,TRAINER...]`` items (``KIND=`` for the stock trainer alone) as a mapping."""
+    from nnunet_weak.benchmark.protocol import KEYS
+
+    override = {}
+    for item in values or []:
+        kind, sep, trainers = item.partition("=")
+        if not sep or kind not in KEYS:
+            raise WeakDatasetError(f"--trainers-override takes KIND=TRAINER[,TRAINER] with KIND one of "
+                                   f"{', '.join(KEYS)}, got '{item}'")
+        override[kind] = tuple(t for t in trainers.split(",") if t)
+    return override
+
+
+def cmd_benchmark(args) -> None:
+    from nnunet_weak.benchmark.cost import load_cost_model
+    from nnunet_weak.benchmark.protocol import DEFAULT_PROTOCOL, read_protocol
+    from nnunet_weak.benchmark.report import write_report
+    from nnunet_weak.benchmark.runner import run_benchmark
+
+    arms = read_protocol(Path(args.protocol or DEFAULT_PROTOCOL), _trainers_override(args.trainers_override))
+    cost_model = load_cost_model(args.cost_model)
+    rows = run_benchmark(_dataset_folder(args.d), Path(args.o), arms, args.schedule, args.repeats, cost_model,
+                         test_cases=_case_list(args.test_cases) or None)
+    folder = write_report(rows, Path(args.o), cost_model)
+    print((folder / "report.md").read_text().split("\n## ", 1)[0])
+    print(f"report: {folder} (report.md, results.csv, results.json, dice_vs_cost.png)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="nnunet-weak", description="Weak annotations for nnU-Net v2.",
                                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -444,6 +474,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-missing", "--chill", action="store_true", help="score the predictions present when some "
                    "reference cases have none, e.g. a held-out split (default: an error, as nnU-Net's evaluation "
                    "without --chill)")
+
+    p = add("benchmark", cmd_benchmark, "train stock and our trainers on weak labels of several kinds and budgets "
+            "derived from a dense dataset; report Dice against annotator hours (documentation/benchmark.md)",
+            "nnunet-weak benchmark -d Dataset004_Hippocampus -o hippo_benchmark --schedule cpu-2k --repeats 2")
+    p.add_argument("-d", required=True, help="dense raw dataset: folder, name or id")
+    p.add_argument("-o", required=True, help="work folder, one per benchmark (finished steps in it are reused)")
+    p.add_argument("--protocol", help="TOML file of annotation kinds and budgets (default: the bundled "
+                   "nnunet_weak/benchmark/default_protocol.toml)")
+    p.add_argument("--schedule", default="cpu-1k", choices=["smoke", "cpu-1k", "cpu-2k", "cpu-4k", "gpu-stock"],
+                   help="smoke 2x5, cpu-1k/2k/4k 20/40/80 x 50 iterations on CPU plans; gpu-stock: nnU-Net's "
+                   "own (untested) (default cpu-1k)")
+    p.add_argument("--repeats", type=_COUNT, default=1, help="trainings of every run (default 1)")
+    p.add_argument("--trainers-override", nargs="+", metavar="KIND=TRAINER[,TRAINER]",
+                   help="our trainers for a kind instead of the protocol's (KIND= for stock alone)")
+    p.add_argument("--cost-model", help="JSON or TOML file of annotator seconds overriding the defaults")
+    p.add_argument("--test-cases", nargs="+", metavar="CASE_OR_FILE",
+                   help="held-out test cases (default: every fifth case in sorted order)")
 
     p = add("show", cmd_show, "render image, dense truth, weak annotation and prediction of cases to PNG",
             "nnunet-weak show -i Dataset104_HippoSlices --dense Dataset004_Hippocampus --pred pred/ -o pngs/")

@@ -92,10 +92,19 @@ def run(cmd: Sequence[str], env: dict[str, str], log: Path | None = None) -> flo
 
 def plan_and_preprocess(ws: Workspace, dataset_id: int, configuration: str = "3d_fullres",
                         log: Path | None = None, processes: int = 2, extra_args: Sequence[str] = ()) -> None:
-    """``nnUNetv2_plan_and_preprocess`` with integrity checks (``extra_args`` appended)."""
+    """``nnUNetv2_plan_and_preprocess`` with integrity checks (``extra_args`` appended), ``processes``
+    processes for the fingerprint as for the preprocessing (nnU-Net's -npfp defaults to 8 spawned
+    processes, each importing torch: a minute's start-up on two busy cores)."""
     # nnUNet_n_proc_DA=0 makes the planner call torch.set_num_threads(0) and crash; plan with 1.
     run(["nnUNetv2_plan_and_preprocess", "-d", str(dataset_id), "-c", configuration, "-np", str(processes),
-         "--verify_dataset_integrity", *extra_args], ws.env(nnUNet_n_proc_DA="1"), log)
+         "-npfp", str(processes), "--verify_dataset_integrity", *extra_args], ws.env(nnUNet_n_proc_DA="1"), log)
+
+
+def preprocessed_cases(ws: Workspace, dataset_name: str, configuration: str = "3d_fullres",
+                       plans: str = "nnUNetPlans") -> int:
+    """How many cases ``plan_and_preprocess`` has finished (nnU-Net writes a case's ``.pkl`` after its
+    data, and the plans before any case: plans alone do not mean a finished preprocessing)."""
+    return len(list((ws.preprocessed / dataset_name / f"{plans}_{configuration}").glob("*.pkl")))
 
 
 def shrink_plans(ws: Workspace, dataset_id: int, batch_size: int = 2, base_features: int = 16,

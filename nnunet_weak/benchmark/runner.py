@@ -1,0 +1,300 @@
+"""Drive one benchmark: protocol arms -> weak datasets of the training cases -> the stock
+``nnUNetv2_*`` commands for every trainer and repeat -> scores against the dense truth of the
+held-out cases -> one result row per run.
+
+Everything lives in one work folder (nnU-Net's three folders, logs, predictions, scores, the
+report); every step whose output is there is reused, so a killed benchmark continues where it
+stopped (an interrupted training with nnU-Net's ``--c``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nnunet_weak.benchmark.cost import Rate, annotator_seconds
+from nnunet_weak.benchmark.protocol import STOCK, Arm
+from nnunet_weak.benchmark.runs import (
+    SCHEDULES,
+    resume_arguments,
+    settings_tag,
+    test_split,
+    training_log_seconds_per_iteration,
+)
+from nnunet_weak.dataset import RawDataset
+from nnunet_weak.dataset.sidecar import read_sidecar
+from nnunet_weak.derive import (
+    build_weak_dataset,
+    expanded_points_annotator,
+    pick_labelled,
+    points_annotator,
+    scribbles_annotator,
+    semi_supervised_annotator,
+    slices_annotator,
+)
+from nnunet_weak.errors import WeakDatasetError
+from nnunet_weak.evaluation.evaluate import evaluate_folders
+from nnunet_weak.pipeline import (
+    CPU_PLANS,
+    Workspace,
+    plan_and_preprocess,
+    predict,
+    preprocessed_cases,
+    shrink_plans,
+    train,
+    write_single_split,
+)
+
+FIRST_ID = 501  # weak datasets get ids from here on, in the order arms are first seen (ids.json)
+SEED = 0
+LABELLED_ONLY = "labelled only"
+BENCHMARK_FILE = "benchmark.json"
+# on a CPU, nnU-Net's final validation spawns 8 export and 8 scoring processes (nnUNet_def_n_proc),
+# each importing torch: about a minute on two busy cores for one small case; one process each
+CPU_TRAINING_ENV = {"nnUNet_def_n_proc": "1"}
+
+
+@dataclass(frozen=True)
+class Trained:
+    """One training: a trainer on one weak dataset of an arm (``data``: "weak", or "labelled only"
+    for the stock baseline of a semi-supervised arm)."""
+
+    arm: Arm
+    data: str
+    dataset: RawDataset
+    dataset_id: int
+    trainer: str
+
+
+def say(text: str) -> None:
+    print(f"benchmark: {text}", flush=True)
+
+
+def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule: str, repeats: int,
+                  cost_model: dict[str, Rate], test_cases: Sequence[str] | None = None) -> list[dict]:
+    """Run every arm's trainers ``repeats`` times at ``schedule``; returns one row per run (scores,
+    annotator cost, seconds per iteration). ``test_cases`` (default every fifth case) are held out:
+    no weak dataset holds them."""
+    dense = RawDataset(dense_folder)
+    dense.require_dense("nnunet-weak benchmark (-d)")
+    cases = dense.cases()
+    test = sorted(test_cases) if test_cases else test_split(cases)
+    unknown = sorted(set(test) - set(cases))
+    if unknown:
+        raise WeakDatasetError(f"--test-cases names cases not in {dense.name}: {unknown[:5]}")
+    training = [c for c in cases if c not in set(test)]
+    if not test or not training:
+        raise WeakDatasetError(f"{dense.name}: {len(cases)} cases leave no {'test' if not test else 'training'} "
+                               "cases; give --test-cases")
+    ws = Workspace(Path(work).resolve())
+    _claim(ws, dense, test)
+    objects = _slice_objects(ws, dense, training)
+    ids = _dataset_ids(ws)
+    images = _test_images(ws, dense, test)
+    epochs, iterations, plans, device, tta = SCHEDULES[schedule]
+    rows = []
+    for arm in arms:
+        weak, baseline, bought = _weak_datasets(ws, ids, dense, arm, training)
+        sidecar = read_sidecar(bought.folder)
+        cost = annotator_seconds(sidecar, objects, cost_model)
+        prepared = [Trained(arm, "weak", weak, ids[weak.name], t) for t in arm.trainers]
+        if baseline is not None:
+            prepared.insert(1, Trained(arm, LABELLED_ONLY, baseline, ids[baseline.name], STOCK))
+        for dataset_id, dataset in {t.dataset_id: t.dataset for t in prepared}.items():
+            _prepare(ws, dataset_id, dataset, plans)
+        for trained in prepared:
+            for repeat in range(1, repeats + 1):
+                run = _run(ws, trained, repeat, schedule, images, dense, test)
+                rows.append({
+                    "kind": arm.kind, "budget": arm.budget, "arm": arm.key, "data": trained.data,
+                    "trainer": trained.trainer, "repeat": repeat, "schedule": schedule,
+                    "iterations": epochs * iterations, "dataset": trained.dataset.name,
+                    "dice": run["mean"]["dice"], "hd95": run["mean"]["hd95"],
+                    "surface_dice": run["mean"]["surface_dice"],
+                    "annotator_hours": cost["total"] / 3600,
+                    "annotator_seconds": {k: v for k, v in cost.items() if k != "total"},
+                    "voxel_percent": 100 * sidecar["totals"]["annotated_fraction"],
+                    "labelled_cases": sidecar["totals"]["labelled_cases"], "training_cases": len(training),
+                    "seconds_per_iteration": run["seconds_per_iteration"], "peak_mib": run["peak_mib"],
+                    "test_cases": run["cases"], "scores": run["scores"],
+                })
+    return rows
+
+
+def _claim(ws: Workspace, dense: RawDataset, test: list[str]) -> None:
+    """One work folder per benchmark: refuse one that holds another dataset's or another split's."""
+    path = ws.root / BENCHMARK_FILE
+    mine = {"dataset": str(dense.folder.resolve()), "test_cases": test}
+    if path.is_file():
+        theirs = json.loads(path.read_text())
+        if theirs.get("dataset") != mine["dataset"]:
+            raise WeakDatasetError(f"{path}: this work folder benchmarks {theirs.get('dataset')}; give another -o")
+        if theirs.get("test_cases") != test:
+            raise WeakDatasetError(f"{path}: this work folder holds out {', '.join(theirs.get('test_cases', []))}; "
+                                   "give those as --test-cases, or another -o")
+        return
+    ws.root.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(mine, indent=1) + "\n")
+
+
+def _slice_objects(ws: Workspace, dense: RawDataset, cases: list[str]) -> dict[str, dict[str, list[int]]]:
+    """Per training case and array axis, how many foreground classes each slice of the dense truth
+    holds (the cost model's input), counted once and kept in ``slice_objects.json``."""
+    path = ws.root / "slice_objects.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    counts = {}
+    for case in cases:
+        label, _ = dense.read_label(case)
+        counts[case] = {str(axis): count_objects_per_slice(label, dense.foreground_classes, axis)
+                        for axis in range(label.ndim)}
+    path.write_text(json.dumps(counts))
+    return counts
+
+
+def count_objects_per_slice(label: np.ndarray, classes: Sequence[int], axis: int) -> list[int]:
+    """For each slice along ``axis``, how many of ``classes`` it holds."""
+    others = tuple(a for a in range(label.ndim) if a != axis)
+    return [int(n) for n in sum(np.any(label == c, axis=others).astype(int) for c in classes)]
+
+
+def _dataset_ids(ws: Workspace) -> dict[str, int]:
+    """Weak dataset names by id, kept in ``ids.json`` so that a dataset keeps its id across runs."""
+    path = ws.root / "ids.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _folder(ws: Workspace, ids: dict[str, int], name: str) -> Path:
+    """The raw folder of the weak dataset ``name``, with an id of its own (new names get the next)."""
+    matching = [k for k in ids if k.split("_", 1)[1] == name]
+    if not matching:
+        number = max([FIRST_ID - 1, *ids.values()]) + 1
+        if number > 999:
+            raise WeakDatasetError(f"{ws.root}: no dataset ids left (501-999); give another -o")
+        matching = [f"Dataset{number:03d}_{name}"]
+        ids[matching[0]] = number
+        (ws.root / "ids.json").write_text(json.dumps(ids, indent=1) + "\n")
+    return ws.raw / matching[0]
+
+
+def _weak_datasets(ws: Workspace, ids: dict[str, int], dense: RawDataset, arm: Arm,
+                   training: list[str]) -> tuple[RawDataset, RawDataset | None, RawDataset]:
+    """The arm's weak dataset of the training cases; for a semi-supervised arm its labelled cases
+    alone (else None); and the dataset of what people annotated, whose sidecar gives the cost (the
+    clicks, not their expansion, whose labelled voxels no one drew). Made unless already there."""
+    o = arm.options
+    baseline = None
+    if arm.kind == "points":
+        clicks = _derive(ws, ids, f"{arm.key}-clicks", dense, "points", points_annotator(),
+                         {"protocol": "pa-seg-7", "margin": 2, "jitter": 0.0, "min_object_voxels": 1}, training)
+        folder = _folder(ws, ids, arm.key)
+        if not folder.is_dir():
+            say(f"deriving {folder.name} (expand-points)")
+            parameters = {"points_dataset": str(clicks.folder.resolve()), "lambda": 0.5, "iterations": 4, **o}
+            build_weak_dataset(clicks, folder, "points_expanded",
+                               expanded_points_annotator(clicks, o["threshold"], 0.5, 4, o["outside_seeds"],
+                                                         o["background_threshold"]), parameters, None)
+        else:
+            say(f"reusing {folder.name}")
+        return RawDataset(folder), None, clicks
+    if arm.kind == "slices":
+        kind, annotate = "sparse_slices", slices_annotator(**o)
+    elif arm.kind == "scribbles":
+        kind, annotate = "scribbles", scribbles_annotator(o["axes"], o["orientations"], o["slice_share"])
+    else:  # full, semi
+        labelled = training if arm.kind == "full" else pick_labelled(dense, training, SEED, count=o["labelled"])
+        kind, annotate = "semi_supervised", semi_supervised_annotator(labelled)
+        o = {**o, "labelled_cases": labelled}
+        if arm.kind == "semi":
+            baseline = _derive(ws, ids, f"{arm.key}-labelled-only", dense, kind, annotate, o, labelled)
+    weak = _derive(ws, ids, arm.key, dense, kind, annotate, o, training)
+    return weak, baseline, weak
+
+
+def _derive(ws: Workspace, ids: dict[str, int], name: str, dense: RawDataset, kind: str, annotate,
+            parameters: dict, cases: list[str]) -> RawDataset:
+    folder = _folder(ws, ids, name)
+    if folder.is_dir():
+        say(f"reusing {folder.name}")
+    else:
+        say(f"deriving {folder.name} ({kind}, {len(cases)} training cases)")
+        build_weak_dataset(dense, folder, kind, annotate, parameters, SEED, cases=cases)
+    return RawDataset(folder)
+
+
+def _prepare(ws: Workspace, dataset_id: int, dataset: RawDataset, plans: str) -> None:
+    """Plan and preprocess once; CPU plans shrunk; fold 0 trains on every case and validates on one
+    labelled case: nnU-Net's validation (on weak labels, ignore voxels skipped) only watches the
+    training here, the scores come from the held-out cases, and each validation case costs nnU-Net's
+    final validation a whole-volume prediction."""
+    log = ws.root / "logs" / f"plan_{dataset.name}.log"
+    cases = read_sidecar(dataset.folder)["cases"]
+    if preprocessed_cases(ws, dataset.name) == len(cases):
+        say(f"reusing the plans of {dataset.name}")
+    else:
+        say(f"planning and preprocessing {dataset.name} (log: {log})")
+        plan_and_preprocess(ws, dataset_id, log=log, processes=1)
+    if plans == CPU_PLANS:
+        shrink_plans(ws, dataset_id)
+    labelled = [c for c, record in cases.items() if record["labelled"]]
+    write_single_split(ws, dataset_id, sorted(cases), labelled[:1])
+
+
+def _test_images(ws: Workspace, dense: RawDataset, test: list[str]) -> Path:
+    """The held-out cases' images (every channel), linked into one folder for nnUNetv2_predict."""
+    images = ws.root / "test_images"
+    images.mkdir(parents=True, exist_ok=True)
+    for case in test:
+        for f in dense.image_files(case):
+            if not (images / f.name).exists():
+                (images / f.name).symlink_to(f.resolve())
+    return images
+
+
+def _run(ws: Workspace, trained: Trained, repeat: int, schedule: str, images: Path, dense: RawDataset,
+         test: list[str]) -> dict:
+    """Train (or reuse, or continue), predict the held-out cases and score them against the dense
+    truth; returns the scores' means, where they are, seconds per iteration and peak memory."""
+    epochs, iterations, plans, device, tta = SCHEDULES[schedule]
+    settings = {"nnUNet_weak_repeat": str(repeat)} if repeat > 1 else {}
+    tag = settings_tag(settings)
+    run_ws = Workspace(ws.root, f"nnUNet_results_{schedule}{tag}")
+    name = f"{trained.dataset.name}__{trained.trainer}__{schedule}{tag}"
+    label = f"{trained.arm.kind} {trained.arm.budget}, {trained.trainer}" + \
+        (f" ({trained.data})" if trained.data != "weak" else "") + f", repeat {repeat}"
+    results = run_ws.results / trained.dataset.name / f"{trained.trainer}__{plans}__3d_fullres" / "fold_0"
+    logs, record = ws.root / "logs", ws.root / "runs" / f"{name}.json"
+    if (results / "checkpoint_final.pth").is_file():
+        say(f"{label}: reusing the finished training")
+    else:
+        log = logs / f"train_{name}.log"
+        say(f"{label}: training {epochs} x {iterations} iterations (log: {log})")
+        resume = resume_arguments(results)
+        peak = train(run_ws, trained.dataset_id, trained.trainer, plans, epochs, iterations, device=device, log=log,
+                     env={"nnUNet_weak_save_every": "5", **(CPU_TRAINING_ENV if device == "cpu" else {}), **settings},
+                     extra_args=resume)
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps({"peak_mib": None if math.isnan(peak) else peak}))
+    peak = json.loads(record.read_text())["peak_mib"] if record.is_file() else None
+    predictions, scores = ws.root / "predictions" / name, ws.root / "scores" / name
+    if (scores / "summary.json").is_file():
+        say(f"{label}: reusing the scores")
+    else:
+        expected = {f"{case}{dense.file_ending}" for case in test}
+        if not predictions.is_dir() or not expected <= {p.name for p in predictions.iterdir()}:
+            say(f"{label}: predicting {len(expected)} held-out cases")
+            predict(run_ws, trained.dataset_id, images, predictions, trained.trainer, plans, device=device, tta=tta,
+                    log=logs / f"predict_{name}.log")
+        say(f"{label}: scoring against the dense truth")
+        evaluate_folders(predictions, dense.folder, scores, allow_missing=True)
+    summary = json.loads((scores / "summary.json").read_text())
+    mean = {k: (float("nan") if v is None else v) for k, v in summary["mean"].items()}
+    return {"mean": mean, "cases": summary["cases"], "scores": str(scores.relative_to(ws.root)),
+            "seconds_per_iteration": training_log_seconds_per_iteration(results, iterations),
+            "peak_mib": float("nan") if peak is None else peak}
+

@@ -1,0 +1,337 @@
+"""``nnunet-weak benchmark``: the protocol file and the cost model by hand, and the whole command at
+the smoke schedule on a 2-channel, anisotropic (1 x 1 x 3 mm) dataset made from the bundled sample,
+its report checked against the weak datasets' sidecars and the dense truth, then run again
+reusing every step, and once more after a simulated kill during a training (continued with --c)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from nnunet_weak.benchmark.cost import DEFAULTS, annotator_seconds, load_cost_model
+from nnunet_weak.benchmark.protocol import DEFAULT_PROTOCOL, STOCK, read_protocol
+from nnunet_weak.benchmark.report import COLUMNS
+from nnunet_weak.cli import main
+from nnunet_weak.dataset import RawDataset
+from nnunet_weak.derive import build_weak_dataset, expanded_points_annotator, points_annotator, scribbles_annotator
+from nnunet_weak.errors import WeakDatasetError
+from nnunet_weak.sample import SAMPLE_DATASET
+
+
+def _protocol(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "protocol.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_budget_sweep_is_one_line_and_stock_runs_beside_ours(tmp_path):
+    arms = read_protocol(_protocol(tmp_path, '[[kind]]\nname = "slices"\ncounts = [1, 3]\norientations = ["axial"]\n'
+                                             'presets = ["3d2dct"]\n[[kind]]\nname = "semi"\nlabelled = [2, 4]\n'
+                                             '[[kind]]\nname = "full"\n'))
+    assert [(a.kind, a.budget) for a in arms] == [("slices", "1 axial"), ("slices", "3 axial"), ("slices", "3d2dct"),
+                                                  ("semi", "2 labelled"), ("semi", "4 labelled"), ("full", "all")]
+    assert arms[0].trainers == (STOCK, "nnUNetTrainerCrossTeach")
+    assert arms[1].options == {"axes": None, "orientations": ["axial"], "count": 3, "same_count": False}
+    assert arms[3].trainers == (STOCK, "nnUNetTrainerDTML") and arms[3].options == {"labelled": 2}
+    assert arms[5].trainers == (STOCK,)
+    only_stock = read_protocol(_protocol(tmp_path, '[[kind]]\nname = "slices"\ncounts = [2]\ntrainers = []\n'))
+    assert only_stock[0].trainers == (STOCK,)
+    override = read_protocol(DEFAULT_PROTOCOL, {"slices": ("nnUNetTrainerCrossTeach_AllSlices",)})
+    assert {a.trainers for a in override if a.kind == "slices"} == {(STOCK, "nnUNetTrainerCrossTeach_AllSlices")}
+    assert {a.kind for a in read_protocol(DEFAULT_PROTOCOL)} == {"full", "slices", "points", "scribbles", "semi"}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[[kind]]\nname = "slices"\ncountz = [1]\n', r"\[\[kind\]\] number 1 \(slices\): key 'countz' is not known"),
+    ('[[kind]]\nname = "full"\n[[kind]]\nname = "slice"\n', r"\[\[kind\]\] number 2: key 'name' is 'slice'"),
+    ('[[kind]]\nname = "semi"\nlabelled = [0, 2]\n', r"key 'labelled' must be whole numbers of at least 1"),
+    ('[[kind]]\nname = "scribbles"\nslice_share = [1.5]\n', r"key 'slice_share' must be numbers above 0"),
+    ('[[kind]]\nname = "slices"\ncounts = [1]\norientations = ["up"]\n', r"key 'orientations' must list"),
+    ('[[kind]]\nname = "slices"\n', r"give key 'counts'"),
+    ('[[kind]]\nname = "semi"\nlabelled = [2]\n[[kind]]\nname = "semi"\nlabelled = [2]\n', r"listed twice"),
+    ('[[kinds]]\nname = "full"\n', r"found key 'kinds'"),
+    ('[[kind]\nname = "full"\n', r"is not valid TOML"),
+])
+def test_a_bad_protocol_names_the_file_and_the_key(tmp_path, text, message):
+    path = _protocol(tmp_path, text)
+    with pytest.raises(WeakDatasetError, match=message) as error:
+        read_protocol(path)
+    assert str(path) in str(error.value)
+
+
+def test_a_bad_protocol_ends_the_command_with_exit_2_and_one_line(tmp_path, capsys):
+    path = _protocol(tmp_path, '[[kind]]\nname = "points"\nthreshold = 2\n')
+    assert main(["benchmark", "-d", str(SAMPLE_DATASET), "-o", str(tmp_path / "work"), "--protocol", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"protocol {path}" in err and "key 'threshold'" in err
+    assert not (tmp_path / "work").exists()  # refused before anything was written
+
+
+def _sidecar(kind: str, cases: dict) -> dict:
+    return {"kind": kind, "cases": cases}
+
+
+def test_cost_model_by_hand():
+    objects = {"a": {"0": [0, 1, 2, 2, 0], "1": [1, 1, 0]}, "b": {"0": [1, 1, 1, 0]}}
+    # slices: a has axis-0 slices 0 (empty), 2 (2 classes), axis-1 slice 1 (1 class); b slice 3 (empty)
+    slices = _sidecar("sparse_slices", {"a": {"labelled": True, "slices": {"0": [0, 2], "1": [1]}},
+                                        "b": {"labelled": True, "slices": {"0": [3]}}})
+    cost = annotator_seconds(slices, objects)
+    assert cost["contours"] == 3 * 60 and cost["empty_slices"] == 2 * 5 and cost["total"] == 190
+    clicks = _sidecar("points_expanded", {"a": {"labelled": True, "clicks": [{}] * 7},
+                                          "b": {"labelled": True, "clicks": [{}] * 14}})
+    assert annotator_seconds(clicks, objects)["total"] == 21 * 2
+    scribbles = _sidecar("scribbles", {"a": {"labelled": True, "scribbles": 10, "scribble_length_mm": 300.0}})
+    assert annotator_seconds(scribbles, objects)["total"] == 10 * 5
+    # fully labelled: a's axis-0 slices hold 0+1+2+2+0 = 5 class outlines; b is not labelled
+    semi = _sidecar("semi_supervised", {"a": {"labelled": True}, "b": {"labelled": False}})
+    assert annotator_seconds(semi, objects)["full_cases"] == 5 * 60
+
+
+def test_cost_model_rates_come_from_a_file_and_bad_ones_name_file_and_key(tmp_path):
+    assert {r.status for r in DEFAULTS.values()} <= {"measured", "derived", "assumed"}
+    assert all(r.source for r in DEFAULTS.values())
+    given = tmp_path / "cost.toml"
+    given.write_text("click_seconds = 3\nscribble_mm_seconds = 0.1\nfull_case_seconds = 600\n")
+    model = load_cost_model(given)
+    assert model["click_seconds"].seconds == 3 and model["click_seconds"].status == "given"
+    assert model["contour_seconds"] == DEFAULTS["contour_seconds"]
+    scribbles = _sidecar("scribbles", {"a": {"labelled": True, "scribbles": 10, "scribble_length_mm": 300.0}})
+    assert annotator_seconds(scribbles, {}, model)["total"] == pytest.approx(10 * 5 + 300 * 0.1)
+    semi = _sidecar("semi_supervised", {"a": {"labelled": True}, "b": {"labelled": True}})
+    assert annotator_seconds(semi, {}, model)["total"] == 1200  # per case, given: no slice counts needed
+    bad = tmp_path / "cost.json"
+    bad.write_text(json.dumps({"clik_seconds": 2}))
+    with pytest.raises(WeakDatasetError, match=f"cost model {bad}: key 'clik_seconds' is not a rate"):
+        load_cost_model(bad)
+    bad.write_text(json.dumps({"click_seconds": -1}))
+    with pytest.raises(WeakDatasetError, match="key 'click_seconds' must be a number of seconds"):
+        load_cost_model(bad)
+
+
+def _two_channel_anisotropic(folder: Path) -> Path:
+    """The sample as a 2-channel dataset (channel 1: 0.5 x channel 0 + 100) with 3 mm along array
+    axis 0 (SimpleITK's z), 1 mm in plane."""
+    (folder / "imagesTr").mkdir(parents=True)
+    (folder / "labelsTr").mkdir()
+    for label_file in sorted((SAMPLE_DATASET / "labelsTr").glob("*.nii.gz")):
+        case = label_file.name.removesuffix(".nii.gz")
+        image = sitk.ReadImage(str(SAMPLE_DATASET / "imagesTr" / f"{case}_0000.nii.gz"))
+        label = sitk.ReadImage(str(label_file))
+        rescaled = sitk.Cast(image, sitk.sitkFloat32) * 0.5 + 100
+        for item, path in ((image, f"imagesTr/{case}_0000.nii.gz"), (rescaled, f"imagesTr/{case}_0001.nii.gz"),
+                           (label, f"labelsTr/{case}.nii.gz")):
+            item.SetSpacing((1.0, 1.0, 3.0))
+            sitk.WriteImage(item, str(folder / path))
+    dataset = json.loads((SAMPLE_DATASET / "dataset.json").read_text())
+    dataset.update(channel_names={"0": "MRI", "1": "MRI rescaled"}, name="TwoChannelAniso")
+    (folder / "dataset.json").write_text(json.dumps(dataset))
+    return folder
+
+
+def _expected_seconds(sidecar: dict, dense: Path) -> float:
+    """Annotator seconds counted here from the dense labels: per annotated slice, 60 s a class on
+    it or 5 s if none; per fully labelled case 60 s per class and axis-0 slice holding it."""
+    total = 0.0
+    for case, record in sidecar["cases"].items():
+        label = sitk.GetArrayFromImage(sitk.ReadImage(str(dense / "labelsTr" / f"{case}.nii.gz")))
+        for axis, indices in record.get("slices", {}).items():
+            for index in indices:
+                present = len(set(np.unique(np.take(label, index, axis=int(axis))).tolist()) - {0})
+                total += 60 * present if present else 5
+        if sidecar["kind"] == "semi_supervised" and record["labelled"]:
+            total += sum(60 * len(set(np.unique(label[z]).tolist()) - {0}) for z in range(label.shape[0]))
+    return total
+
+
+@pytest.mark.slow
+def test_benchmark_command_end_to_end_on_two_channels_and_3mm_slices_then_reused(tmp_path, capfd):
+    dense = _two_channel_anisotropic(tmp_path / "Dataset980_TwoChannelAniso")
+    protocol = _protocol(tmp_path, '[[kind]]\nname = "slices"\ncounts = [2]\naxes = [0]\ntrainers = []\n'
+                                   '[[kind]]\nname = "full"\n')
+    work = tmp_path / "work"
+    command = ["benchmark", "-d", str(dense), "-o", str(work), "--protocol", str(protocol), "--schedule", "smoke"]
+    assert main(command) == 0
+    first = capfd.readouterr().out
+    assert "training 2 x 5 iterations" in first
+
+    report = work / "report"
+    with open(report / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert tuple(rows[0]) == COLUMNS
+    assert [(r["kind"], r["budget"], r["trainer"]) for r in rows] == [("slices", "2 axis0", STOCK),
+                                                                     ("full", "all", STOCK)]
+    results = json.loads((report / "results.json").read_text())
+    held_out = sorted(p.name.removesuffix(".nii.gz") for p in (dense / "labelsTr").iterdir())[4::5]
+    assert held_out == ["hippocampus_011"]
+    for row in results:
+        assert 0 <= row["dice"] <= 1 and row["seconds_per_iteration"] > 0 and row["test_cases"] == 1
+        sidecar = json.loads((work / "nnUNet_raw" / row["dataset"] / "annotation.json").read_text())
+        assert row["annotator_hours"] * 3600 == pytest.approx(_expected_seconds(sidecar, dense))
+        assert row["voxel_percent"] == pytest.approx(100 * sidecar["totals"]["annotated_fraction"])
+        assert row["training_cases"] == 7 and row["labelled_cases"] == 7
+        scored = json.loads((work / row["scores"] / "summary.json").read_text())
+        assert sorted(scored["per_case"]) == held_out and scored["mean"]["dice"] == pytest.approx(row["dice"])
+    assert results[1]["voxel_percent"] == 100
+    assert results[0]["annotator_hours"] < results[1]["annotator_hours"]
+    for weak in (work / "nnUNet_raw").iterdir():  # the held-out case is in no weak dataset, in any form
+        names = [p.name for p in (weak / "imagesTr").iterdir()] + [p.name for p in (weak / "labelsTr").iterdir()]
+        assert not any(n.startswith(held_out[0]) for n in names)
+        assert held_out[0] not in json.loads((weak / "annotation.json").read_text())["cases"]
+        assert len(json.loads((weak / "dataset.json").read_text())["channel_names"]) == 2
+    table = (report / "report.md").read_text()
+    assert f"| slices | 2 axis0 | {STOCK} | {results[0]['dice']:.4f} |" in table
+    assert f"| full | all | {STOCK} | {results[1]['dice']:.4f} |" in table
+    assert "No trainer of ours ran beside the stock one." in table and "| contour_seconds | 60 | assumed |" in table
+    png = (report / "dice_vs_cost.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+
+    start = time.time()
+    assert main(command) == 0
+    again = capfd.readouterr().out
+    assert time.time() - start < 60 and "training" not in again.replace("finished training", "")
+    assert again.count("reusing the finished training") == 2 and again.count("reusing the scores") == 2
+    assert json.loads((report / "results.json").read_text()) == results
+
+    # a kill during the full-label training: its last checkpoint left, nothing predicted or scored
+    results_folder = next((work / "nnUNet_results_smoke").glob("Dataset502_*/nnUNetTrainerBenchmark__*/fold_0"))
+    (results_folder / "checkpoint_final.pth").rename(results_folder / "checkpoint_latest.pth")
+    shutil.rmtree(work / results[1]["scores"])
+    shutil.rmtree(work / "predictions" / Path(results[1]["scores"]).name)
+    assert main(command) == 0
+    resumed = capfd.readouterr().out
+    assert f"continuing the interrupted training in {results_folder} (--c)" in resumed
+    assert resumed.count("reusing the finished training") == 1 and "reusing the scores" in resumed
+    assert (results_folder / "checkpoint_final.pth").is_file()
+    assert [r["dataset"] for r in json.loads((report / "results.json").read_text())] == \
+        [r["dataset"] for r in results]
+
+
+def _scored(work: Path, name: str, dice: dict[str, float]) -> str:
+    folder = work / "scores" / name
+    folder.mkdir(parents=True)
+    per_case = {case: {"anterior": {"dice": d}, "posterior": {"dice": d}} for case, d in dice.items()}
+    (folder / "summary.json").write_text(json.dumps({"per_case": per_case}))
+    return f"scores/{name}"
+
+
+def test_report_averages_repeats_and_pairs_ours_with_stock_by_hand(tmp_path):
+    from nnunet_weak.benchmark.report import write_report
+
+    def row(trainer, repeat, dice, data="weak"):
+        scores = _scored(tmp_path, f"{trainer}{data}{repeat}", dice)
+        return {"kind": "slices", "budget": "1 axial", "arm": "slices-1-axial", "data": data, "trainer": trainer,
+                "repeat": repeat, "dice": sum(dice.values()) / len(dice), "hd95": 3.0, "surface_dice": 0.5,
+                "annotator_hours": 0.5, "voxel_percent": 2.0, "seconds_per_iteration": 1.0,
+                "peak_mib": float("nan"), "scores": scores}
+
+    ours = "nnUNetTrainerCrossTeach"
+    rows = [row(STOCK, 1, {"c1": 0.6, "c2": 0.8}),
+            row(ours, 1, {"c1": 0.7, "c2": 0.9}), row(ours, 2, {"c1": 0.8, "c2": 0.8})]
+    folder = write_report(rows, tmp_path, DEFAULTS)
+    text = (folder / "report.md").read_text()
+    # ours: runs 0.8 and 0.8, sd 0; per case over repeats 0.75, 0.85: differences +0.15, +0.05
+    assert f"| slices | 1 axial | {ours} | 0.8000 ± 0.0000 | 3.00 | 0.5000 | 0.50 | 2.00 | 1.00 | nan | 2 |" in text
+    assert f"| slices | 1 axial | {ours} | {STOCK} | 2 vs 1 | +0.1000 | 0.0500 | 2 of 2 |" in text
+    assert "| 0.0000 (beyond) |" in text  # both runs of ours score 0.8: no spread
+    assert json.loads((folder / "results.json").read_text())[0]["peak_mib"] is None  # strict JSON
+    assert (folder / "dice_vs_cost.png").stat().st_size > 0
+
+
+
+def _noise(folder: Path, channel: int, rng: np.random.Generator) -> None:
+    """Replace one channel of every image in ``folder`` with loud noise."""
+    for path in folder.glob(f"*_{channel:04d}.nii.gz"):
+        image = sitk.ReadImage(str(path))
+        noise = sitk.GetImageFromArray(rng.normal(0, 1000, sitk.GetArrayFromImage(image).shape).astype(np.float32))
+        noise.CopyInformation(image)
+        sitk.WriteImage(noise, str(path))
+
+
+def _expand(clicks: Path, output: Path) -> None:
+    source = RawDataset(clicks)
+    build_weak_dataset(source, output, "points_expanded", expanded_points_annotator(source, 0.15, 0.5, 4, False, 0.4),
+                       {}, None)
+
+
+def _label(path: Path) -> np.ndarray:
+    return sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
+
+
+def test_simulators_on_two_channels_read_labels_and_the_first_channel_only(tmp_path):
+    """Clicks and scribbles are placed from the dense labels, the clicks' geodesic expansion follows
+    channel 0: noise in channel 1 changes no weak label, noise in channel 0 changes the expansion."""
+    clean = _two_channel_anisotropic(tmp_path / "clean" / "Dataset980_TwoChannelAniso")
+    noisy = Path(shutil.copytree(clean, tmp_path / "noisy" / clean.name))
+    rng = np.random.default_rng(0)
+    _noise(noisy / "imagesTr", 1, rng)
+    cases = ["hippocampus_003", "hippocampus_006"]
+    for name, dense in (("clean", clean), ("noisy", noisy)):
+        clicks = build_weak_dataset(RawDataset(dense), tmp_path / name / "Dataset981_Clicks", "points",
+                                    points_annotator(), {}, seed=0, cases=cases)
+        assert clicks["totals"]["clicks"] == 2 * 2 * 7  # two cases, two classes, seven clicks each
+        _expand(tmp_path / name / "Dataset981_Clicks", tmp_path / name / "Dataset982_Expanded")
+        build_weak_dataset(RawDataset(dense), tmp_path / name / "Dataset983_Scribbles", "scribbles",
+                           scribbles_annotator([0], None, 1.0), {}, seed=0, cases=cases)
+    for weak in ("Dataset982_Expanded", "Dataset983_Scribbles"):
+        for case in cases:
+            np.testing.assert_array_equal(_label(tmp_path / "clean" / weak / "labelsTr" / f"{case}.nii.gz"),
+                                          _label(tmp_path / "noisy" / weak / "labelsTr" / f"{case}.nii.gz"))
+    _noise(tmp_path / "noisy" / "Dataset981_Clicks" / "imagesTr", 0, rng)
+    _expand(tmp_path / "noisy" / "Dataset981_Clicks", tmp_path / "noisy" / "Dataset984_Expanded")
+    assert not np.array_equal(_label(tmp_path / "noisy/Dataset984_Expanded/labelsTr" / f"{cases[0]}.nii.gz"),
+                              _label(tmp_path / "clean/Dataset982_Expanded/labelsTr" / f"{cases[0]}.nii.gz"))
+
+
+def test_every_kind_of_the_default_protocol_derives_from_training_cases_only(tmp_path):
+    """Each arm's weak dataset holds the training cases alone; a semi arm's baseline its labelled
+    cases; the cost of clicks is read from the clicks, not from their expansion."""
+    from nnunet_weak.benchmark.runner import _weak_datasets
+    from nnunet_weak.pipeline import Workspace
+
+    dense = RawDataset(_two_channel_anisotropic(tmp_path / "Dataset980_TwoChannelAniso"))
+    test = ["hippocampus_011"]
+    training = [c for c in dense.cases() if c not in test]
+    ws, ids = Workspace(tmp_path / "work"), {}
+    ws.root.mkdir()
+    arms = {a.key: a for a in read_protocol(DEFAULT_PROTOCOL)}
+    for key in ("full-all", "slices-3d2dct", "slices-1-axial-coronal", "points-7-clicks",
+                "scribbles-0p2-of-axis0-slices", "semi-2-labelled"):
+        weak, baseline, bought = _weak_datasets(ws, ids, dense, arms[key], training)
+        sidecar = json.loads((weak.folder / "annotation.json").read_text())
+        assert sorted(sidecar["cases"]) == training, key
+        assert len(weak.channels) == 2 and sorted(p.name for p in (weak.folder / "imagesTr").iterdir()) == \
+            sorted(f"{c}_000{k}.nii.gz" for c in training for k in (0, 1))
+        labelled = [c for c, r in sidecar["cases"].items() if r["labelled"]]
+        if key == "semi-2-labelled":
+            assert len(labelled) == 2 and RawDataset(baseline.folder).cases() == sorted(labelled)
+        else:
+            assert baseline is None and labelled == training
+        if key == "points-7-clicks":
+            clicks = json.loads((bought.folder / "annotation.json").read_text())
+            assert clicks["kind"] == "points" and sorted(clicks["cases"]) == training
+            assert clicks["totals"]["annotated_fraction"] < sidecar["totals"]["annotated_fraction"]
+        else:
+            assert bought == weak
+    assert sorted(ids.values()) == list(range(501, 509))  # 6 arms, the clicks and the labelled-only baseline
+
+
+def test_a_work_folder_serves_one_dataset_and_one_test_split(tmp_path):
+    from nnunet_weak.benchmark.runner import _claim
+    from nnunet_weak.pipeline import Workspace
+
+    ws, sample = Workspace(tmp_path / "work"), RawDataset(SAMPLE_DATASET)
+    _claim(ws, sample, ["hippocampus_011"])
+    _claim(ws, sample, ["hippocampus_011"])  # the same benchmark again: fine
+    with pytest.raises(WeakDatasetError, match="holds out hippocampus_011; give those as --test-cases, or another -o"):
+        _claim(ws, sample, ["hippocampus_015", "hippocampus_017"])
+    other = _two_channel_anisotropic(tmp_path / "Dataset980_TwoChannelAniso")
+    with pytest.raises(WeakDatasetError, match=f"benchmarks {SAMPLE_DATASET.resolve()}; give another -o"):
+        _claim(ws, RawDataset(other), ["hippocampus_011"])
