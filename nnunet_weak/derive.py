@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import multiprocessing
-import re
 import shutil
 import signal
 import zipfile
@@ -46,6 +45,7 @@ from nnunet_weak.annotations.scribbles import (
 )
 from nnunet_weak.annotations.sparse_slices import PRESETS
 from nnunet_weak.dataset import Geometry, RawDataset, atomic_output_dir, read_image, write_label
+from nnunet_weak.dataset.folders import dataset_id
 from nnunet_weak.dataset.integrity import check_image_file
 from nnunet_weak.dataset.raw import as_label_array
 from nnunet_weak.dataset.sidecar import read_sidecar, write_sidecar
@@ -53,9 +53,6 @@ from nnunet_weak.errors import WeakDatasetError
 
 # (source, case, rng) -> (weak label map, geometry, sidecar record without the cost fields)
 Annotator = Callable[[RawDataset, str, np.random.Generator], tuple[np.ndarray, Geometry, dict]]
-
-_DATASET_NAME = re.compile(r"^Dataset(\d{3})_[A-Za-z0-9_\-]+$")
-
 
 def case_rng(seed: int, case: str) -> np.random.Generator:
     """A generator that depends on the seed and the case name only."""
@@ -68,17 +65,17 @@ def ignore_label_for(source: RawDataset) -> int:
 
 
 def check_output_name(output: Path) -> None:
-    match = _DATASET_NAME.match(output.name)
-    if not match:
+    number = dataset_id(output.name)
+    if number is None:
         raise WeakDatasetError(
             f"output folder name '{output.name}' is not an nnU-Net dataset name; use DatasetXXX_Name "
             "with a 3-digit id, e.g. Dataset104_HippocampusSlices."
         )
     if output.parent.is_dir():
-        clash = [p.name for p in output.parent.glob(f"Dataset{match.group(1)}_*") if p.name != output.name]
+        clash = [p.name for p in output.parent.glob(f"Dataset{number}_*") if p.name != output.name]
         if clash:
             raise WeakDatasetError(
-                f"dataset id {match.group(1)} is already used by {clash[0]} in {output.parent}; nnU-Net "
+                f"dataset id {number} is already used by {clash[0]} in {output.parent}; nnU-Net "
                 "needs unique ids. Pick another id for the output."
             )
 

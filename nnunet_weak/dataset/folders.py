@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from nnunet_weak.errors import WeakDatasetError
+
+_DATASET_NAME = re.compile(r"^Dataset(\d{3})_[A-Za-z0-9_\-]+$")
+
+
+def dataset_id(name: str) -> str | None:
+    """The 3-digit id of an nnU-Net dataset folder name (``Dataset004_Hippocampus`` -> ``"004"``), or None."""
+    match = _DATASET_NAME.match(name)
+    return match.group(1) if match else None
 
 
 def find_dataset(root: str | Path | None, dataset: str | int) -> Path:

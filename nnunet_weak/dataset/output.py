@@ -10,9 +10,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from nnunet_weak.dataset.folders import dataset_id
 from nnunet_weak.errors import WeakDatasetError
-
-_DATASET_ID = re.compile(r"^Dataset(\d{3})_")
 
 
 def check_output_path(output: str | os.PathLike, reads: Iterable[str | os.PathLike] = (),
@@ -31,9 +30,9 @@ def check_output_path(output: str | os.PathLike, reads: Iterable[str | os.PathLi
                                    "write to a new folder")
         if not replaces:
             continue
-        same_id = _DATASET_ID.match(output.name), _DATASET_ID.match(source.name)
-        if all(same_id) and same_id[0].group(1) == same_id[1].group(1):
-            raise WeakDatasetError(f"output {output.name} has the dataset id {same_id[0].group(1)} of its input "
+        same_id = dataset_id(output.name)
+        if same_id is not None and same_id == dataset_id(source.name):
+            raise WeakDatasetError(f"output {output.name} has the dataset id {same_id} of its input "
                                    f"{source.name}; nnU-Net needs unique ids: pick another id for the output")
 
 
