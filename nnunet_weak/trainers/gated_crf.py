@@ -47,7 +47,7 @@ class nnUNetTrainerGatedCRF(TrainingStepMixin, ScheduleFromEnvironment, nnUNetTr
     crf_sigma_i = 0.1
     crf_merge_foreground = False
     log_name = "GatedCRF"
-    logged_names = {"rejected": "foreground labels rejected"}  # what supervised_target logs, as the log says it
+    logged_names: dict[str, str] = {}  # what supervised_target logs -> how the epoch's log line names it
 
     def initialize(self):
         require_3d_configuration(self, "its CRF and variance losses are 3D")

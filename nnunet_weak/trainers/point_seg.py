@@ -49,6 +49,7 @@ class nnUNetTrainerPointSeg(nnUNetTrainerGatedCRF):
     reject_from = 0.1
     reject_ramp = 0.3
     log_name = "PointSeg"
+    logged_names = {"rejected": "foreground labels rejected"}
 
     def supervised_target(self, output, target):
         target, rejected = self.reject_noisy_foreground(output, target)
