@@ -252,6 +252,8 @@ ROWS = [
     ("points-on-slices", _no_fault, "points -i 991 -o Dataset993_P", "is a weak dataset (sparse_slices)"),
     ("slices-of-slices", _no_fault, "slices -i 991 -o Dataset993_S --count 1", "needs DENSE labels"),
     ("scribbles-on-clicks", _no_fault, "scribbles -i 992 -o Dataset993_S", "is a weak dataset (points)"),
+    ("points-on-unreadable-sidecar", lambda w: (w / "raw" / "Dataset991_Slices" / "annotation.json").write_text("{"),
+     "points -i 991 -o Dataset993_P", "is a weak dataset (annotation.json)"),
     ("semi-on-slices", _no_fault, "semi -i 991 -o Dataset993_S --labelled 1", "needs DENSE labels"),
     ("show-dense-is-weak", _no_fault, "show -i 992 --dense 991 -o {w}/pngs", "show --dense needs DENSE labels"),
     ("evaluate-weak-reference", _no_fault, "evaluate -pred {w}/pred -ref 991 -o {w}/scores", "needs DENSE labels"),
@@ -405,6 +407,13 @@ def test_import_sparse_with_a_class_value_needs_the_flag_and_reports_the_voxels(
     written = world / "raw" / "Dataset993_U" / "labelsTr" / f"{CASES[0]}.nii.gz"
     weak = sitk.GetArrayFromImage(sitk.ReadImage(str(written)))
     assert np.array_equal(weak == 3, labels == 2) and expected > 0
+
+
+def test_evaluate_scores_a_held_out_subset_with_chill(world):
+    """nnU-Net's --chill (alias --allow-missing) scores the predictions present."""
+    (world / "pred" / f"{CASES[2]}.nii.gz").unlink()
+    assert main(["evaluate", "-pred", str(world / "pred"), "-ref", "990", "-o", str(world / "scores"), "--chill"]) == 0
+    assert json.loads((world / "scores" / "summary.json").read_text())["cases"] == 2
 
 
 def test_evaluate_writes_strict_json(world):
