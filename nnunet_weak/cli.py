@@ -341,8 +341,14 @@ def cmd_benchmark(args) -> None:
 
     arms = read_protocol(Path(args.protocol or DEFAULT_PROTOCOL), _trainers_override(args.trainers_override))
     cost_model = load_cost_model(args.cost_model)
-    rows = run_benchmark(_dataset_folder(args.d), Path(args.o), arms, args.schedule, args.repeats, cost_model,
-                         test_cases=_case_list(args.test_cases) or None)
+    if args.folds is not None:
+        from nnunet_weak.benchmark.folds import run_cross_validation
+
+        rows = run_cross_validation(_dataset_folder(args.d), Path(args.o), arms, args.schedule, args.repeats,
+                                    cost_model, args.folds)
+    else:
+        rows = run_benchmark(_dataset_folder(args.d), Path(args.o), arms, args.schedule, args.repeats, cost_model,
+                             test_cases=_case_list(args.test_cases) or None)
     folder = write_report(rows, Path(args.o), cost_model)
     print((folder / "report.md").read_text().split("\n## ", 1)[0])
     print(f"report: {folder} (report.md, results.csv, results.json, dice_vs_cost.png)")
@@ -489,8 +495,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trainers-override", nargs="+", metavar="KIND=TRAINER[,TRAINER]",
                    help="our trainers for a kind instead of the protocol's (KIND= for stock alone)")
     p.add_argument("--cost-model", help="JSON or TOML file of annotator seconds overriding the defaults")
-    p.add_argument("--test-cases", nargs="+", metavar="CASE_OR_FILE",
-                   help="held-out test cases (default: every fifth case in sorted order)")
+    split = p.add_mutually_exclusive_group()
+    split.add_argument("--test-cases", nargs="+", metavar="CASE_OR_FILE",
+                       help="held-out test cases (default: every fifth case in sorted order)")
+    split.add_argument("--folds", nargs="+", type=int, choices=range(5), metavar="FOLD",
+                       help="nnU-Net's 5-fold cross-validation instead of held-out cases: the folds to run (0-4; "
+                       "'--folds 0 1 2 3 4' for all), each holding out nnU-Net's validation cases of the fold and "
+                       "deriving the weak labels from its training cases alone; scores pooled over the folds")
 
     p = add("show", cmd_show, "render image, dense truth, weak annotation and prediction of cases to PNG",
             "nnunet-weak show -i Dataset104_HippoSlices --dense Dataset004_Hippocampus --pred pred/ -o pngs/")

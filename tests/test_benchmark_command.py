@@ -324,14 +324,100 @@ def test_every_kind_of_the_default_protocol_derives_from_training_cases_only(tmp
 
 
 def test_a_work_folder_serves_one_dataset_and_one_test_split(tmp_path):
-    from nnunet_weak.benchmark.runner import _claim
+    from nnunet_weak.benchmark.runner import claim
     from nnunet_weak.pipeline import Workspace
 
     ws, sample = Workspace(tmp_path / "work"), RawDataset(SAMPLE_DATASET)
-    _claim(ws, sample, ["hippocampus_011"])
-    _claim(ws, sample, ["hippocampus_011"])  # the same benchmark again: fine
-    with pytest.raises(WeakDatasetError, match="holds out hippocampus_011; give those as --test-cases, or another -o"):
-        _claim(ws, sample, ["hippocampus_015", "hippocampus_017"])
+    claim(ws, sample, {"test_cases": ["hippocampus_011"]})
+    claim(ws, sample, {"test_cases": ["hippocampus_011"]})  # the same benchmark again: fine
+    with pytest.raises(WeakDatasetError, match="holds the held-out cases hippocampus_011, not the held-out cases "
+                       "hippocampus_015, hippocampus_017; give those as --test-cases, or another -o"):
+        claim(ws, sample, {"test_cases": ["hippocampus_015", "hippocampus_017"]})
+    with pytest.raises(WeakDatasetError, match="not nnU-Net's cross-validation folds 0 1; give those as --test-cases"):
+        claim(ws, sample, {"cross_validation": [0, 1]})
     other = _two_channel_anisotropic(tmp_path / "Dataset980_TwoChannelAniso")
     with pytest.raises(WeakDatasetError, match=f"benchmarks {SAMPLE_DATASET.resolve()}; give another -o"):
-        _claim(ws, RawDataset(other), ["hippocampus_011"])
+        claim(ws, RawDataset(other), {"test_cases": ["hippocampus_011"]})
+    folds = Workspace(tmp_path / "folds")
+    claim(folds, sample, {"cross_validation": [0, 1]})
+    with pytest.raises(WeakDatasetError, match="holds nnU-Net's cross-validation folds 0 1, not nnU-Net's "
+                       "cross-validation folds 2; give --folds 0 1, or another -o"):
+        claim(folds, sample, {"cross_validation": [2]})
+
+
+def test_cross_validation_folds_are_nnunets_five_folds():
+    """nnU-Net's own split (KFold, shuffled with seed 12345, over the sorted cases), computed here
+    with scikit-learn directly: five disjoint folds that cover every case once."""
+    from sklearn.model_selection import KFold
+
+    from nnunet_weak.nnunet_adapter import crossval_validation_cases
+
+    cases = [f"case_{i:03d}" for i in range(23)]
+    folds = crossval_validation_cases(list(reversed(cases)))  # the order given does not matter
+    expected = [sorted(cases[i] for i in val) for _, val in KFold(5, shuffle=True, random_state=12345).split(cases)]
+    assert folds == expected
+    assert sorted(c for fold in folds for c in fold) == cases and [len(f) for f in folds] == [5, 5, 5, 4, 4]
+
+
+def _full_scores(work: Path, name: str, scores: dict[str, tuple[float, float]]) -> str:
+    """A summary.json as evaluate writes it: per case (Dice, HD95) of both classes (HD95 None: undefined)."""
+    folder = work / name
+    folder.mkdir(parents=True)
+    per_case = {case: {n: {"dice": d, "hd95": h, "surface_dice": d, "volume_ratio": 1.0}
+                       for n in ("anterior", "posterior")} for case, (d, h) in scores.items()}
+    (folder / "summary.json").write_text(json.dumps({"predictions": str(folder), "surface_tolerance_mm": 1.0,
+                                                     "per_case": per_case}))
+    return name
+
+
+def test_folds_pool_into_one_run_that_scores_every_case_once_by_hand(tmp_path):
+    from nnunet_weak.benchmark.folds import pool_folds
+
+    def row(fold, repeat, scores, hours, seconds):
+        name = _full_scores(tmp_path, f"fold_{fold}/scores/Dataset501_Full__{STOCK}__smoke__{repeat}", scores)
+        return {"kind": "full", "budget": "all", "arm": "full-all", "data": "weak", "trainer": STOCK,
+                "repeat": repeat, "fold": fold, "dataset": "Dataset501_FullAll", "scores": name,
+                "annotator_hours": hours, "voxel_percent": 100.0, "labelled_cases": 4, "training_cases": 4,
+                "seconds_per_iteration": seconds, "peak_mib": float("nan") if fold else 300.0,
+                "annotator_seconds": {"full_case_seconds": hours * 3600}}
+
+    rows = [row(0, 1, {"a": (0.5, 2.0), "b": (0.7, None)}, 1.0, 0.2), row(1, 1, {"c": (0.9, 4.0)}, 2.0, 0.4),
+            row(0, 2, {"a": (0.6, 1.0), "b": (0.6, 1.0)}, 1.0, 0.2), row(1, 2, {"c": (0.6, 1.0)}, 2.0, 0.4)]
+    pooled = pool_folds(rows, tmp_path, ["anterior", "posterior"], "dense")
+    assert [(r["repeat"], r["folds"], r["test_cases"]) for r in pooled] == [(1, "0 1", 3), (2, "0 1", 3)]
+    first = pooled[0]
+    assert first["dice"] == pytest.approx((0.5 + 0.7 + 0.9) / 3)  # per case, not per fold (0.6 and 0.9)
+    assert first["hd95"] == pytest.approx((2.0 + 4.0) / 2)  # the undefined one left out
+    assert first["annotator_hours"] == 1.5 and first["seconds_per_iteration"] == pytest.approx(0.3)
+    assert first["peak_mib"] == 300.0 and first["annotator_seconds"] == {"full_case_seconds": 5400}
+    assert first["dataset"] == "fold_0/Dataset501_FullAll, fold_1/Dataset501_FullAll" and "fold" not in first
+    written = json.loads((tmp_path / first["scores"] / "summary.json").read_text())
+    assert sorted(written["per_case"]) == ["a", "b", "c"] and written["per_case"]["b"]["anterior"]["hd95"] is None
+    assert pooled[1]["dice"] == pytest.approx(0.6)
+
+
+@pytest.mark.slow
+def test_cross_validation_holds_out_the_folds_cases_and_pools_them(tmp_path, capfd):
+    """One of nnU-Net's folds at the smoke schedule (pooling several: by hand above): the fold's weak
+    dataset holds its training cases alone, the pooled run scores its validation cases."""
+    from nnunet_weak.nnunet_adapter import crossval_validation_cases
+
+    dense = _two_channel_anisotropic(tmp_path / "Dataset980_TwoChannelAniso")
+    protocol = _protocol(tmp_path, '[[kind]]\nname = "slices"\ncounts = [2]\naxes = [0]\ntrainers = []\n')
+    work = tmp_path / "work"
+    assert main(["benchmark", "-d", str(dense), "-o", str(work), "--protocol", str(protocol), "--schedule", "smoke",
+                 "--folds", "1"]) == 0
+    assert "fold 1 of nnU-Net's 5-fold cross-validation: 2 held-out cases" in capfd.readouterr().out
+    cases = RawDataset(dense).cases()
+    validation = crossval_validation_cases(cases)[1]
+    (weak,) = (work / "fold_1" / "nnUNet_raw").iterdir()
+    assert sorted(json.loads((weak / "annotation.json").read_text())["cases"]) == sorted(set(cases) - set(validation))
+    assert not any(p.name.startswith(tuple(validation)) for p in (weak / "imagesTr").iterdir())
+    assert [p.name for p in work.iterdir() if p.name.startswith("fold_")] == ["fold_1"]
+    (row,) = json.loads((work / "report" / "results.json").read_text())
+    assert row["folds"] == "1" and row["test_cases"] == 2
+    pooled = json.loads((work / row["scores"] / "summary.json").read_text())
+    assert sorted(pooled["per_case"]) == validation
+    per_case = [sum(c["dice"] for c in classes.values()) / 2 for classes in pooled["per_case"].values()]
+    assert row["dice"] == pytest.approx(sum(per_case) / 2)
+    assert "nnU-Net's cross-validation folds 1 (2 cases" in (work / "report" / "report.md").read_text()

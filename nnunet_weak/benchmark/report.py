@@ -15,7 +15,7 @@ from nnunet_weak.benchmark.cost import Rate
 from nnunet_weak.benchmark.paired import case_dice, compare, mean_over_runs, run_spread
 from nnunet_weak.benchmark.protocol import STOCK
 
-COLUMNS = ("kind", "budget", "data", "trainer", "repeat", "schedule", "iterations", "dataset", "dice", "hd95",
+COLUMNS = ("kind", "budget", "data", "trainer", "repeat", "folds", "schedule", "iterations", "dataset", "dice", "hd95",
            "surface_dice", "annotator_hours", "voxel_percent", "labelled_cases", "training_cases",
            "seconds_per_iteration", "peak_mib", "test_cases", "scores")
 
@@ -31,7 +31,7 @@ def write_report(rows: list[dict], work: Path, cost_model: dict[str, Rate]) -> P
     (folder / "results.json").write_text(json.dumps([_strict(r) for r in rows], indent=1) + "\n")
     groups = group_runs(rows)
     comparisons = paired_comparisons(rows, Path(work))
-    (folder / "report.md").write_text(markdown(groups, comparisons, cost_model))
+    (folder / "report.md").write_text(markdown(groups, comparisons, cost_model, split_note(rows)))
     plot(groups, folder / "dice_vs_cost.png")
     return folder
 
@@ -78,9 +78,19 @@ def paired_comparisons(rows: list[dict], work: Path) -> list[dict]:
     return out
 
 
-def markdown(groups: list[dict], comparisons: list[dict], cost_model: dict[str, Rate]) -> str:
+def split_note(rows: list[dict]) -> str:
+    """What the scores were computed on: the held-out cases, or nnU-Net's cross-validation folds."""
+    folds = {r["folds"] for r in rows if r.get("folds")}
+    if not folds:
+        return "the held-out cases"
+    return (f"nnU-Net's cross-validation folds {', '.join(sorted(folds))} ({rows[0]['test_cases']} cases, each scored "
+            "by the fold that held it out; annotator hours, % voxels and s/it averaged over the folds)")
+
+
+def markdown(groups: list[dict], comparisons: list[dict], cost_model: dict[str, Rate],
+             scored_on: str = "the held-out cases") -> str:
     lines = ["# Benchmark report", "",
-             "Scores against the dense truth of the held-out cases; Dice is the mean over classes, averaged over "
+             f"Scores against the dense truth of {scored_on}; Dice is the mean over classes, averaged over "
              "runs (± the standard deviation between repeats). Annotator hours come from the cost model below.", "",
              "| kind | budget | trainer | Dice | HD95 (mm) | surface Dice | annotator hours | % voxels | s/it "
              "| peak MiB | runs |", "|---|---|---|---|---|---|---|---|---|---|---|"]

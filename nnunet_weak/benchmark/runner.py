@@ -92,7 +92,7 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
         raise WeakDatasetError(f"{dense.name}: {len(cases)} cases leave no {'test' if not test else 'training'} "
                                "cases; give --test-cases")
     ws = Workspace(Path(work).resolve())
-    _claim(ws, dense, test)
+    claim(ws, dense, {"test_cases": test})
     objects = _slice_objects(ws, dense, training)
     ids = _dataset_ids(ws)
     images = _test_images(ws, dense, test)
@@ -126,20 +126,33 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
     return rows
 
 
-def _claim(ws: Workspace, dense: RawDataset, test: list[str]) -> None:
-    """One work folder per benchmark: refuse one that holds another dataset's or another split's."""
+def claim(ws: Workspace, dense: RawDataset, split: dict) -> None:
+    """One work folder per benchmark: refuse one that holds another dataset's or another split's
+    (``split``: {"test_cases": [...]} or {"cross_validation": folds})."""
     path = ws.root / BENCHMARK_FILE
-    mine = {"dataset": str(dense.folder.resolve()), "test_cases": test}
+    mine = {"dataset": str(dense.folder.resolve()), **split}
     if path.is_file():
         theirs = json.loads(path.read_text())
         if theirs.get("dataset") != mine["dataset"]:
             raise WeakDatasetError(f"{path}: this work folder benchmarks {theirs.get('dataset')}; give another -o")
-        if theirs.get("test_cases") != test:
-            raise WeakDatasetError(f"{path}: this work folder holds out {', '.join(theirs.get('test_cases', []))}; "
-                                   "give those as --test-cases, or another -o")
+        if theirs != mine:
+            raise WeakDatasetError(f"{path}: this work folder holds {_split_name(theirs)}, not "
+                                   f"{_split_name(mine)}; give {_split_option(theirs)}, or another -o")
         return
     ws.root.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(mine, indent=1) + "\n")
+
+
+def _split_name(split: dict) -> str:
+    if "cross_validation" in split:
+        return f"nnU-Net's cross-validation folds {' '.join(map(str, split['cross_validation']))}"
+    return f"the held-out cases {', '.join(split.get('test_cases', []))}"
+
+
+def _split_option(split: dict) -> str:
+    if "cross_validation" in split:
+        return f"--folds {' '.join(map(str, split['cross_validation']))}"
+    return "those as --test-cases"
 
 
 def _slice_objects(ws: Workspace, dense: RawDataset, cases: list[str]) -> dict[str, dict[str, list[int]]]:

@@ -81,17 +81,37 @@ def evaluate_folders(pred_folder: str | Path, reference: str | Path, output: str
                                    f"({sorted(names)}); predict with a model trained on this dataset's classes")
         scores = case_metrics(pred, truth, classes, truth_geometry.spacing_zyx, tolerance_mm)
         per_case[case] = {names[c]: s for c, s in scores.items()}
-    per_class = {names[c]: {m: _mean([per_case[k][names[c]][m] for k in per_case]) for m in METRICS}
-                 for c in classes}
+    summary = summarise(per_case, [names[c] for c in classes], str(ref.folder.resolve()),
+                        str(pred_folder.resolve()), tolerance_mm)
+    write_summary(summary, output)
+    return summary
+
+
+def summarise(per_case: dict[str, dict[str, dict[str, float]]], class_names: list[str], reference: str,
+              predictions: str, tolerance_mm: float) -> dict:
+    """The summary of per-case scores ({case: {class name: {metric: value}}}): per class the mean
+    over cases, overall the mean over classes; undefined (NaN) values left out of the means."""
+    per_class = {n: {m: _mean([per_case[k][n][m] for k in per_case]) for m in METRICS} for n in class_names}
     mean = {m: _mean([per_class[n][m] for n in per_class]) for m in METRICS}
     missing_hd95 = sum(math.isnan(s["hd95"]) for c in per_case.values() for s in c.values())
-    summary = {"reference": str(ref.folder.resolve()), "predictions": str(pred_folder.resolve()),
-               "cases": len(per_case), "surface_tolerance_mm": tolerance_mm, "mean": mean,
-               "per_class": per_class, "hd95_undefined": missing_hd95, "per_case": per_case}
+    return {"reference": reference, "predictions": predictions, "cases": len(per_case),
+            "surface_tolerance_mm": tolerance_mm, "mean": mean, "per_class": per_class,
+            "hd95_undefined": missing_hd95, "per_case": per_case}
+
+
+def read_summary(folder: str | Path) -> dict:
+    """A summary.json as written, its nulls (undefined values) read back as NaN."""
+    def nan(value):
+        if isinstance(value, dict):
+            return {k: nan(v) for k, v in value.items()}
+        return float("nan") if value is None else value
+    return nan(json.loads((Path(folder) / "summary.json").read_text()))
+
+
+def write_summary(summary: dict, output: Path) -> None:
     output.mkdir(parents=True, exist_ok=True)
     (output / "summary.json").write_text(json.dumps(_strict(summary), indent=1, allow_nan=False))
     (output / "summary.md").write_text(markdown_table(summary))
-    return summary
 
 
 def markdown_table(summary: dict) -> str:
