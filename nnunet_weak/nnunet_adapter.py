@@ -31,6 +31,8 @@ NETWORK_WEIGHTS = "network_weights"
 OPTIMIZER_STATE = "optimizer_state"
 GRAD_SCALER_STATE = "grad_scaler_state"
 TRAINER_NAME = "trainer_name"
+# what nnUNetPredictor.initialize_from_trained_model_folder reads from a checkpoint: enough to predict
+PREDICTION_KEYS = (NETWORK_WEIGHTS, TRAINER_NAME, "init_args", "inference_allowed_mirroring_axes")
 
 
 # nnU-Net methods our trainers and loaders override: an override of a hook upstream renamed would
@@ -218,3 +220,12 @@ def configure_optimizers_for(trainer, network: nn.Module):
 def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
     """A checkpoint nnUNetTrainer wrote (a pickled dict; nnU-Net itself loads it with weights_only=False)."""
     return torch.load(path, map_location=map_location, weights_only=False)
+
+
+def prediction_checkpoint(checkpoint: dict) -> dict:
+    """The part of a training checkpoint that ``nnUNetv2_predict`` needs (:data:`PREDICTION_KEYS`):
+    no optimiser or grad-scaler state, no logs, no extra networks of our trainers."""
+    missing = [key for key in PREDICTION_KEYS if key not in checkpoint]
+    if missing:
+        raise changed(f"a checkpoint of nnUNetTrainer has no {', '.join(missing)}")
+    return {key: checkpoint[key] for key in PREDICTION_KEYS}
