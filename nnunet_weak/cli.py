@@ -345,10 +345,10 @@ def cmd_benchmark(args) -> None:
         from nnunet_weak.benchmark.folds import run_cross_validation
 
         rows = run_cross_validation(_dataset_folder(args.d), Path(args.o), arms, args.schedule, args.repeats,
-                                    cost_model, args.folds)
+                                    cost_model, args.folds, jobs=args.jobs)
     else:
         rows = run_benchmark(_dataset_folder(args.d), Path(args.o), arms, args.schedule, args.repeats, cost_model,
-                             test_cases=_case_list(args.test_cases) or None)
+                             test_cases=_case_list(args.test_cases) or None, jobs=args.jobs)
     folder = write_report(rows, Path(args.o), cost_model)
     print((folder / "report.md").read_text().split("\n## ", 1)[0])
     print(f"report: {folder} (report.md, results.csv, results.json, dice_vs_cost.png)")
@@ -492,6 +492,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="smoke 2x5, cpu-1k/2k/4k 20/40/80 x 50 iterations on CPU plans; gpu-stock: nnU-Net's "
                    "own (untested) (default cpu-1k)")
     p.add_argument("--repeats", type=_COUNT, default=1, help="trainings of every run (default 1)")
+    p.add_argument("--jobs", type=_COUNT, default=1, help="runs (training, prediction, scoring) at a time; the CPU "
+                   "schedules train on one thread each, so up to one per core (default 1)")
     p.add_argument("--trainers-override", nargs="+", metavar="KIND=TRAINER[,TRAINER]",
                    help="our trainers for a kind instead of the protocol's (KIND= for stock alone)")
     p.add_argument("--cost-model", help="JSON or TOML file of annotator seconds overriding the defaults")

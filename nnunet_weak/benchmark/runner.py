@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,10 +77,11 @@ def say(text: str) -> None:
 
 
 def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule: str, repeats: int,
-                  cost_model: dict[str, Rate], test_cases: Sequence[str] | None = None) -> list[dict]:
+                  cost_model: dict[str, Rate], test_cases: Sequence[str] | None = None, jobs: int = 1) -> list[dict]:
     """Run every arm's trainers ``repeats`` times at ``schedule``; returns one row per run (scores,
     annotator cost, seconds per iteration). ``test_cases`` (default every fifth case) are held out:
-    no weak dataset holds them."""
+    no weak dataset holds them. Every weak dataset is derived and planned first; then ``jobs`` runs
+    (training, prediction, scoring) at a time, in the protocol's order."""
     dense = RawDataset(dense_folder)
     dense.require_dense("nnunet-weak benchmark (-d)")
     cases = dense.cases()
@@ -97,7 +99,7 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
     ids = _dataset_ids(ws)
     images = _test_images(ws, dense, test)
     epochs, iterations, plans, device, tta = SCHEDULES[schedule]
-    rows = []
+    planned = []
     for arm in arms:
         weak, baseline, bought = _weak_datasets(ws, ids, dense, arm, training)
         sidecar = read_sidecar(bought.folder)
@@ -107,23 +109,33 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
             prepared.insert(1, Trained(arm, LABELLED_ONLY, baseline, ids[baseline.name], STOCK))
         for dataset_id, dataset in {t.dataset_id: t.dataset for t in prepared}.items():
             _prepare(ws, dataset_id, dataset, plans)
-        for trained in prepared:
-            for repeat in range(1, repeats + 1):
-                run = _run(ws, trained, repeat, schedule, images, dense, test)
-                rows.append({
-                    "kind": arm.kind, "budget": arm.budget, "arm": arm.key, "data": trained.data,
-                    "trainer": trained.trainer, "repeat": repeat, "schedule": schedule,
-                    "iterations": epochs * iterations, "dataset": trained.dataset.name,
-                    "dice": run["mean"]["dice"], "hd95": run["mean"]["hd95"],
-                    "surface_dice": run["mean"]["surface_dice"],
-                    "annotator_hours": cost["total"] / 3600,
-                    "annotator_seconds": {k: v for k, v in cost.items() if k != "total"},
-                    "voxel_percent": 100 * sidecar["totals"]["annotated_fraction"],
-                    "labelled_cases": sidecar["totals"]["labelled_cases"], "training_cases": len(training),
-                    "seconds_per_iteration": run["seconds_per_iteration"], "peak_mib": run["peak_mib"],
-                    "test_cases": run["cases"], "scores": run["scores"],
-                })
-    return rows
+        planned += [(trained, repeat, sidecar, cost) for trained in prepared for repeat in range(1, repeats + 1)]
+
+    def one(item) -> dict:
+        trained, repeat, sidecar, cost = item
+        run = _run(ws, trained, repeat, schedule, images, dense, test)
+        return {
+            "kind": trained.arm.kind, "budget": trained.arm.budget, "arm": trained.arm.key, "data": trained.data,
+            "trainer": trained.trainer, "repeat": repeat, "schedule": schedule,
+            "iterations": epochs * iterations, "dataset": trained.dataset.name,
+            "dice": run["mean"]["dice"], "hd95": run["mean"]["hd95"], "surface_dice": run["mean"]["surface_dice"],
+            "annotator_hours": cost["total"] / 3600,
+            "annotator_seconds": {k: v for k, v in cost.items() if k != "total"},
+            "voxel_percent": 100 * sidecar["totals"]["annotated_fraction"],
+            "labelled_cases": sidecar["totals"]["labelled_cases"], "training_cases": len(training),
+            "seconds_per_iteration": run["seconds_per_iteration"], "peak_mib": run["peak_mib"],
+            "test_cases": run["cases"], "scores": run["scores"],
+        }
+
+    if jobs == 1:
+        return [one(item) for item in planned]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each run waits on nnU-Net's processes
+        futures = [pool.submit(one, item) for item in planned]
+        wait(futures)
+    failed = [f.exception() for f in futures if f.exception() is not None]
+    if failed:
+        raise failed[0]
+    return [f.result() for f in futures]
 
 
 def claim(ws: Workspace, dense: RawDataset, split: dict) -> None:
