@@ -46,6 +46,9 @@ def test_a_budget_sweep_is_one_line_and_stock_runs_beside_ours(tmp_path):
     override = read_protocol(DEFAULT_PROTOCOL, {"slices": ("nnUNetTrainerCrossTeach_AllSlices",)})
     assert {a.trainers for a in override if a.kind == "slices"} == {(STOCK, "nnUNetTrainerCrossTeach_AllSlices")}
     assert {a.kind for a in read_protocol(DEFAULT_PROTOCOL)} == {"full", "slices", "points", "scribbles", "semi"}
+    curve = read_protocol(Path(__file__).resolve().parents[1] / "benchmarks/presets/hippocampus_curve.toml")
+    assert [a.key for a in curve][:2] == ["slices-3d2dct", "full-all"]  # README's headline arm first
+    assert {a.budget for a in curve if a.kind == "semi"} == {"2 labelled", "4 labelled", "17 labelled"}
 
 
 @pytest.mark.parametrize(("text", "message"), [
