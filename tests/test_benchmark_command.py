@@ -337,16 +337,16 @@ def test_a_work_folder_serves_one_dataset_and_one_test_split(tmp_path):
     with pytest.raises(WeakDatasetError, match="holds the held-out cases hippocampus_011, not the held-out cases "
                        "hippocampus_015, hippocampus_017; give those as --test-cases, or another -o"):
         claim(ws, sample, {"test_cases": ["hippocampus_015", "hippocampus_017"]})
-    with pytest.raises(WeakDatasetError, match="not nnU-Net's cross-validation folds 0 1; give those as --test-cases"):
-        claim(ws, sample, {"cross_validation": [0, 1]})
+    with pytest.raises(WeakDatasetError, match="not nnU-Net's 5-fold cross-validation; give those as --test-cases"):
+        claim(ws, sample, {"cross_validation": 5})
     other = _two_channel_anisotropic(tmp_path / "Dataset980_TwoChannelAniso")
     with pytest.raises(WeakDatasetError, match=f"benchmarks {SAMPLE_DATASET.resolve()}; give another -o"):
         claim(ws, RawDataset(other), {"test_cases": ["hippocampus_011"]})
     folds = Workspace(tmp_path / "folds")
-    claim(folds, sample, {"cross_validation": [0, 1]})
-    with pytest.raises(WeakDatasetError, match="holds nnU-Net's cross-validation folds 0 1, not nnU-Net's "
-                       "cross-validation folds 2; give --folds 0 1, or another -o"):
-        claim(folds, sample, {"cross_validation": [2]})
+    claim(folds, sample, {"cross_validation": 5})
+    with pytest.raises(WeakDatasetError, match="holds nnU-Net's 5-fold cross-validation, not the held-out cases "
+                       "hippocampus_011; give --folds, or another -o"):
+        claim(folds, sample, {"test_cases": ["hippocampus_011"]})
 
 
 def test_cross_validation_folds_are_nnunets_five_folds():

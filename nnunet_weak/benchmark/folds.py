@@ -37,7 +37,7 @@ def run_cross_validation(dense_folder: Path, work: Path, arms: Sequence[Arm], sc
                                "cross-validation; give --test-cases instead of --folds")
     folds = sorted(set(folds))
     root = Path(work).resolve()
-    claim(Workspace(root), dense, {"cross_validation": folds})
+    claim(Workspace(root), dense, {"cross_validation": FOLDS})  # any folds of it: run more of them later
     validation = crossval_validation_cases(cases)
     rows = []
     for fold in folds:

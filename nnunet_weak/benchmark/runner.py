@@ -140,7 +140,7 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
 
 def claim(ws: Workspace, dense: RawDataset, split: dict) -> None:
     """One work folder per benchmark: refuse one that holds another dataset's or another split's
-    (``split``: {"test_cases": [...]} or {"cross_validation": folds})."""
+    (``split``: {"test_cases": [...]} or {"cross_validation": 5})."""
     path = ws.root / BENCHMARK_FILE
     mine = {"dataset": str(dense.folder.resolve()), **split}
     if path.is_file():
@@ -157,14 +157,12 @@ def claim(ws: Workspace, dense: RawDataset, split: dict) -> None:
 
 def _split_name(split: dict) -> str:
     if "cross_validation" in split:
-        return f"nnU-Net's cross-validation folds {' '.join(map(str, split['cross_validation']))}"
+        return f"nnU-Net's {split['cross_validation']}-fold cross-validation"
     return f"the held-out cases {', '.join(split.get('test_cases', []))}"
 
 
 def _split_option(split: dict) -> str:
-    if "cross_validation" in split:
-        return f"--folds {' '.join(map(str, split['cross_validation']))}"
-    return "those as --test-cases"
+    return "--folds" if "cross_validation" in split else "those as --test-cases"
 
 
 def _slice_objects(ws: Workspace, dense: RawDataset, cases: list[str]) -> dict[str, dict[str, list[int]]]:
