@@ -39,7 +39,8 @@ def test_a_budget_sweep_is_one_line_and_stock_runs_beside_ours(tmp_path):
                                                   ("semi", "2 labelled"), ("semi", "4 labelled"), ("full", "all")]
     assert arms[0].trainers == (STOCK, "nnUNetTrainerCrossTeach")
     assert arms[1].options == {"axes": None, "orientations": ["axial"], "count": 3, "same_count": False}
-    assert arms[3].trainers == (STOCK, "nnUNetTrainerDTML") and arms[3].options == {"labelled": 2}
+    # semi: stock runs on the labelled cases alone (the runner adds it), not on the all-ignore rest
+    assert arms[3].trainers == ("nnUNetTrainerDTML",) and arms[3].options == {"labelled": 2}
     assert arms[5].trainers == (STOCK,)
     only_stock = read_protocol(_protocol(tmp_path, '[[kind]]\nname = "slices"\ncounts = [2]\ntrainers = []\n'))
     assert only_stock[0].trainers == (STOCK,)

@@ -27,7 +27,8 @@ Each ``[[kind]]`` table names one kind and its budgets; a list of budgets is a s
 
 Every arm trains the stock trainer (:data:`STOCK`) on its weak labels beside the kind's trainer
 of ours (:data:`OURS`); ``trainers = [...]`` in a table replaces ours (``[]``: stock only). A
-``semi`` arm also trains the stock trainer on its labelled cases alone, the fair baseline.
+``semi`` arm trains the stock trainer on its labelled cases alone instead, the fair baseline (on all
+cases, most of them all ``ignore``, it barely learns; list it in ``trainers`` to run it there too).
 """
 
 from __future__ import annotations
@@ -123,9 +124,10 @@ def _arms(table: dict, where: str, trainers_override: dict[str, tuple[str, ...]]
     trainers = (STOCK, *(t for t in ours if t != STOCK))
     if name == "full":
         return [Arm(name, "all", {}, trainers)]
-    if name == "semi":
+    if name == "semi":  # stock's baseline is its labelled cases alone (the runner adds it): on all cases,
+        # where the unlabelled ones are all ignore, it barely learns; list it in trainers to run it anyway
         counts = _numbers(table, "labelled", where, int, low=1, required=True)
-        return [Arm(name, f"{n} labelled", {"labelled": n}, trainers) for n in counts]
+        return [Arm(name, f"{n} labelled", {"labelled": n}, tuple(ours)) for n in counts]
     if name == "points":
         options = {"threshold": _number(table, "threshold", where, 0.15),
                    "background_threshold": _number(table, "background_threshold", where, 0.4),

@@ -106,7 +106,7 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
         cost = annotator_seconds(sidecar, objects, cost_model)
         prepared = [Trained(arm, "weak", weak, ids[weak.name], t) for t in arm.trainers]
         if baseline is not None:
-            prepared.insert(1, Trained(arm, LABELLED_ONLY, baseline, ids[baseline.name], STOCK))
+            prepared.insert(0, Trained(arm, LABELLED_ONLY, baseline, ids[baseline.name], STOCK))
         for dataset_id, dataset in {t.dataset_id: t.dataset for t in prepared}.items():
             _prepare(ws, dataset_id, dataset, plans)
         planned += [(trained, repeat, sidecar, cost) for trained in prepared for repeat in range(1, repeats + 1)]
