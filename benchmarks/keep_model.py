@@ -7,7 +7,7 @@ RESULTS_FOLDER is the run's ``<trainer>__<plans>__3d_fullres`` folder (e.g.
 ``--scores`` its archived per-case scores (benchmarks/archive.py), whose name names the kept model:
 ``benchmarks/models/<run>/`` holds the folder in nnU-Net's layout (plans.json, dataset.json,
 dataset_fingerprint.json, fold_0/checkpoint_final.pth with the network weights and what
-nnUNetv2_predict reads, no optimiser state: about 5.7 MB for the CPU plans; fold_0's training
+nnUNetv2_predict reads, no optimiser state: about 5.5 MB for the CPU plans; fold_0's training
 logs) and ``about.json`` (where it came from, its scores file). Predict with the stock command:
 
     nnUNetv2_predict_from_modelfolder -i IMAGES -o OUT -f 0 -device cpu --disable_tta \
@@ -31,6 +31,7 @@ import torch
 from nnunet_weak.nnunet_adapter import prediction_checkpoint, read_checkpoint
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 MODELS = HERE / "models"
 COPIED = ("plans.json", "dataset.json", "dataset_fingerprint.json")
 
@@ -38,9 +39,17 @@ COPIED = ("plans.json", "dataset.json", "dataset_fingerprint.json")
 def keep_model(results: Path, scores: Path, models: Path = MODELS) -> Path:
     """Write ``models/<run>/`` from a finished training's results folder; returns the model folder."""
     final = results / "fold_0" / "checkpoint_final.pth"
-    if not final.is_file():
-        raise SystemExit(f"keep_model.py: {final} not found; keep a finished training")
+    missing = [str(f) for f in (final, *(results / name for name in COPIED)) if not f.is_file()]
+    if missing:
+        raise SystemExit(f"keep_model.py: {missing[0]} not found; give the <trainer>__<plans>__<configuration> "
+                         "folder of a finished training")
+    if not scores.is_relative_to(ROOT) or "__" not in scores.name:
+        raise SystemExit(f"keep_model.py: {scores} is not a run's file in the repository; keep the run's scores "
+                         "with benchmarks/archive.py first and give that file")
     run = scores.name.rsplit("__", 1)[0]  # archive.py names a file <run>__<YYYYmmdd-HHMM>.json
+    trainer = results.name.split("__")[0]
+    if f"__{trainer}__" not in f"__{run}__":
+        raise SystemExit(f"keep_model.py: {scores.name} scores another trainer than {results.name}'s")
     target = models / run
     if target.exists():
         raise SystemExit(f"keep_model.py: {target} exists; remove it to keep another training of {run}")
@@ -53,9 +62,10 @@ def keep_model(results: Path, scores: Path, models: Path = MODELS) -> Path:
     for log in sorted((results / "fold_0").glob("training_log_*.txt")):
         shutil.copy2(log, folder / "fold_0" / log.name)
     torch.save(prediction_checkpoint(read_checkpoint(final)), folder / "fold_0" / "checkpoint_final.pth")
-    about = {"run": run, "scores": str(scores.relative_to(HERE.parent)) if scores.is_relative_to(HERE.parent)
-             else scores.name, "dataset": results.parent.name, "model": results.name,
-             "predict": f"nnUNetv2_predict_from_modelfolder -i IMAGES -o OUT -m benchmarks/models/{run}/{results.name} "
+    shown = target.relative_to(ROOT) if target.is_relative_to(ROOT) else target
+    about = {"run": run, "scores": str(scores.relative_to(ROOT)), "dataset": results.parent.name,
+             "model": results.name,
+             "predict": f"nnUNetv2_predict_from_modelfolder -i IMAGES -o OUT -m {shown}/{results.name} "
                         "-f 0 -device cpu --disable_tta"}
     (partial / "about.json").write_text(json.dumps(about, indent=1) + "\n")
     partial.rename(target)
@@ -70,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.scores.is_file():
         sys.exit(f"keep_model.py: {args.scores} not found; give the run's file in benchmarks/scores")
-    print(keep_model(args.results.resolve(), args.scores.resolve(), args.to))
+    print(keep_model(args.results.resolve(), args.scores.resolve(), args.to.resolve()))
 
 
 if __name__ == "__main__":

@@ -500,6 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     split = p.add_mutually_exclusive_group()
     split.add_argument("--test-cases", nargs="+", metavar="CASE_OR_FILE",
                        help="held-out test cases (default: every fifth case in sorted order)")
+    # nnU-Net's five folds (nnunet_adapter.CROSSVAL_FOLDS; not imported here: it loads torch)
     split.add_argument("--folds", nargs="+", type=int, choices=range(5), metavar="FOLD",
                        help="nnU-Net's 5-fold cross-validation instead of held-out cases: the folds to run (0-4; "
                        "'--folds 0 1 2 3 4' for all), each holding out nnU-Net's validation cases of the fold and "

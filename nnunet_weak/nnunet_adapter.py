@@ -114,6 +114,9 @@ def case_class_locations(dataset, case: str) -> dict:
     return properties["class_locations"]
 
 
+CROSSVAL_FOLDS = 5  # nnU-Net's cross-validation
+
+
 def crossval_validation_cases(cases: list[str]) -> list[list[str]]:
     """The validation cases of nnU-Net's five folds, as ``nnUNetTrainer.do_split`` makes them when
     no ``splits_final.json`` exists (``generate_crossval_split`` over the sorted identifiers, seed 12345)."""
@@ -121,8 +124,8 @@ def crossval_validation_cases(cases: list[str]) -> list[list[str]]:
         from nnunetv2.utilities.crossval_split import generate_crossval_split
     except ImportError as error:
         raise changed("nnunetv2.utilities.crossval_split.generate_crossval_split is gone", error) from None
-    splits = generate_crossval_split(sorted(cases), seed=12345, n_splits=5)
-    if len(splits) != 5 or not all("val" in split for split in splits):
+    splits = generate_crossval_split(sorted(cases), seed=12345, n_splits=CROSSVAL_FOLDS)
+    if len(splits) != CROSSVAL_FOLDS or not all("val" in split for split in splits):
         raise changed("generate_crossval_split no longer returns five {'train', 'val'} folds")
     return [sorted(str(case) for case in split["val"]) for split in splits]
 

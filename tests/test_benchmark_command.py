@@ -47,6 +47,8 @@ def test_a_budget_sweep_is_one_line_and_stock_runs_beside_ours(tmp_path):
     override = read_protocol(DEFAULT_PROTOCOL, {"slices": ("nnUNetTrainerCrossTeach_AllSlices",)})
     assert {a.trainers for a in override if a.kind == "slices"} == {(STOCK, "nnUNetTrainerCrossTeach_AllSlices")}
     assert {a.kind for a in read_protocol(DEFAULT_PROTOCOL)} == {"full", "slices", "points", "scribbles", "semi"}
+    with pytest.raises(WeakDatasetError, match="--trainers-override semi=: trainer X is listed twice; give it once"):
+        read_protocol(DEFAULT_PROTOCOL, {"semi": ("X", "X")})
     curve = read_protocol(Path(__file__).resolve().parents[1] / "benchmarks/presets/hippocampus_curve.toml")
     assert [a.key for a in curve][:2] == ["slices-3d2dct", "full-all"]  # README's headline arm first
     assert {a.budget for a in curve if a.kind == "semi"} == {"2 labelled", "4 labelled", "17 labelled"}
@@ -59,6 +61,7 @@ def test_a_budget_sweep_is_one_line_and_stock_runs_beside_ours(tmp_path):
     ('[[kind]]\nname = "scribbles"\nslice_share = [1.5]\n', r"key 'slice_share' must be numbers above 0"),
     ('[[kind]]\nname = "slices"\ncounts = [1]\norientations = ["up"]\n', r"key 'orientations' must list"),
     ('[[kind]]\nname = "slices"\n', r"give key 'counts'"),
+    ('[[kind]]\nname = "semi"\nlabelled = [2]\ntrainers = ["A", "B", "A"]\n', r"\(semi\): trainer A is listed twice"),
     ('[[kind]]\nname = "semi"\nlabelled = [2]\n[[kind]]\nname = "semi"\nlabelled = [2]\n', r"listed twice"),
     ('[[kinds]]\nname = "full"\n', r"found key 'kinds'"),
     ('[[kind]\nname = "full"\n', r"is not valid TOML"),
@@ -350,20 +353,6 @@ def test_a_work_folder_serves_one_dataset_and_one_test_split(tmp_path):
         claim(folds, sample, {"test_cases": ["hippocampus_011"]})
 
 
-def test_cross_validation_folds_are_nnunets_five_folds():
-    """nnU-Net's own split (KFold, shuffled with seed 12345, over the sorted cases), computed here
-    with scikit-learn directly: five disjoint folds that cover every case once."""
-    from sklearn.model_selection import KFold
-
-    from nnunet_weak.nnunet_adapter import crossval_validation_cases
-
-    cases = [f"case_{i:03d}" for i in range(23)]
-    folds = crossval_validation_cases(list(reversed(cases)))  # the order given does not matter
-    expected = [sorted(cases[i] for i in val) for _, val in KFold(5, shuffle=True, random_state=12345).split(cases)]
-    assert folds == expected
-    assert sorted(c for fold in folds for c in fold) == cases and [len(f) for f in folds] == [5, 5, 5, 4, 4]
-
-
 def _full_scores(work: Path, name: str, scores: dict[str, tuple[float, float]]) -> str:
     """A summary.json as evaluate writes it: per case (Dice, HD95) of both classes (HD95 None: undefined)."""
     folder = work / name
@@ -386,14 +375,14 @@ def test_folds_pool_into_one_run_that_scores_every_case_once_by_hand(tmp_path):
                 "seconds_per_iteration": seconds, "peak_mib": float("nan") if fold else 300.0,
                 "annotator_seconds": {"full_case_seconds": hours * 3600}}
 
-    rows = [row(0, 1, {"a": (0.5, 2.0), "b": (0.7, None)}, 1.0, 0.2), row(1, 1, {"c": (0.9, 4.0)}, 2.0, 0.4),
+    rows = [row(0, 1, {"a": (0.5, 2.0), "b": (0.7, None)}, 1.0, 0.2), row(1, 1, {"c": (0.9, 4.0)}, 2.0, float("nan")),
             row(0, 2, {"a": (0.6, 1.0), "b": (0.6, 1.0)}, 1.0, 0.2), row(1, 2, {"c": (0.6, 1.0)}, 2.0, 0.4)]
     pooled = pool_folds(rows, tmp_path, ["anterior", "posterior"], "dense")
     assert [(r["repeat"], r["folds"], r["test_cases"]) for r in pooled] == [(1, "0 1", 3), (2, "0 1", 3)]
     first = pooled[0]
     assert first["dice"] == pytest.approx((0.5 + 0.7 + 0.9) / 3)  # per case, not per fold (0.6 and 0.9)
     assert first["hd95"] == pytest.approx((2.0 + 4.0) / 2)  # the undefined one left out
-    assert first["annotator_hours"] == 1.5 and first["seconds_per_iteration"] == pytest.approx(0.3)
+    assert first["annotator_hours"] == 1.5 and first["seconds_per_iteration"] == pytest.approx(0.2)  # NaN left out
     assert first["peak_mib"] == 300.0 and first["annotator_seconds"] == {"full_case_seconds": 5400}
     assert first["dataset"] == "fold_0/Dataset501_FullAll, fold_1/Dataset501_FullAll" and "fold" not in first
     written = json.loads((tmp_path / first["scores"] / "summary.json").read_text())
@@ -426,3 +415,30 @@ def test_cross_validation_holds_out_the_folds_cases_and_pools_them(tmp_path, cap
     per_case = [sum(c["dice"] for c in classes.values()) / 2 for classes in pooled["per_case"].values()]
     assert row["dice"] == pytest.approx(sum(per_case) / 2)
     assert "nnU-Net's cross-validation folds 1 (2 cases" in (work / "report" / "report.md").read_text()
+
+
+def test_parallel_runs_keep_their_order_and_a_failure_starts_no_further_run():
+    from nnunet_weak.benchmark.runner import run_all
+
+    assert run_all([3, 1, 2], lambda x: 2 * x, 2) == [6, 2, 4]
+    started = []
+
+    def one(item):
+        started.append(item)
+        if item == 0:
+            raise ValueError("run 0 failed")
+        time.sleep(0.5)
+        return item
+
+    with pytest.raises(ValueError, match="run 0 failed"):
+        run_all(list(range(6)), one, 2)
+    assert 0 in started and set(started) <= {0, 1}  # run 1 at most was in progress; 2-5 never started
+
+    def interrupted(item):
+        started.append(item)
+        raise KeyboardInterrupt
+
+    started.clear()
+    with pytest.raises(KeyboardInterrupt):
+        run_all(list(range(6)), interrupted, 2)
+    assert len(started) <= 2

@@ -104,6 +104,35 @@ def test_checkpoint_keys_are_what_nnunet_writes(tmp_path, monkeypatch):
         assert key in checkpoint
     assert checkpoint[adapter.TRAINER_NAME] == "nnUNetTrainerDTML"
     assert "sdf" in checkpoint["extra_networks"]
+    kept = adapter.prediction_checkpoint(checkpoint)  # what nnUNetv2_predict reads, nothing to resume
+    assert set(kept) == set(adapter.PREDICTION_KEYS) and adapter.OPTIMIZER_STATE not in kept
+    del checkpoint["init_args"]
+    with pytest.raises(adapter.NnUNetChangedError, match="checkpoint of nnUNetTrainer has no init_args"):
+        adapter.prediction_checkpoint(checkpoint)
+
+
+def test_crossval_folds_are_the_ones_nnunets_do_split_writes(tmp_path):
+    """nnUNetTrainer.do_split on a preprocessed folder of 23 cases (file names are all it reads
+    here) writes splits_final.json; the adapter's folds are its validation cases."""
+    from types import SimpleNamespace
+
+    from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
+
+    folder = tmp_path / "nnUNetPlans_3d_fullres"
+    folder.mkdir()
+    cases = [f"case_{i:03d}" for i in range(23)]
+    for case in cases:
+        for suffix in (".b2nd", "_seg.b2nd", ".pkl"):
+            (folder / f"{case}{suffix}").touch()
+    folds = adapter.crossval_validation_cases(list(reversed(cases)))  # the order given does not matter
+    for fold in range(5):
+        trainer = SimpleNamespace(dataset_class=None, fold=fold, preprocessed_dataset_folder=str(folder),
+                                  preprocessed_dataset_folder_base=str(tmp_path),
+                                  folder_with_segs_from_previous_stage=None, print_to_log_file=lambda *a, **k: None)
+        _, validation = nnUNetTrainer.do_split(trainer)
+        assert folds[fold] == sorted(str(c) for c in validation)
+    assert (tmp_path / "splits_final.json").is_file()
+    assert sorted(c for fold in folds for c in fold) == cases and [len(f) for f in folds] == [5, 5, 5, 4, 4]
 
 
 def test_a_renamed_nnunet_hook_stops_our_trainers_at_construction(tmp_path, monkeypatch):

@@ -17,10 +17,10 @@ from nnunet_weak.benchmark.runner import claim, run_benchmark, say
 from nnunet_weak.dataset import RawDataset
 from nnunet_weak.errors import WeakDatasetError
 from nnunet_weak.evaluation.evaluate import read_summary, summarise, write_summary
+from nnunet_weak.nnunet_adapter import CROSSVAL_FOLDS as FOLDS
 from nnunet_weak.nnunet_adapter import crossval_validation_cases
 from nnunet_weak.pipeline import Workspace
 
-FOLDS = 5
 POOLED = "scores_pooled"  # work/scores_pooled/<run>: the folds' per-case scores of one run together
 
 
@@ -58,26 +58,33 @@ def pool_folds(rows: list[dict], work: Path, class_names: list[str], reference: 
         runs[(row["arm"], row["data"], row["trainer"], row["repeat"])].append(row)
     pooled = []
     for fold_rows in runs.values():
-        per_case, folders = {}, []
+        per_case, folders, tolerance = {}, [], 1.0
         for row in fold_rows:
-            summary = read_summary(work / row["scores"])
-            per_case.update(summary["per_case"])
-            folders.append(summary["predictions"])
+            fold_summary = read_summary(work / row["scores"])
+            per_case.update(fold_summary["per_case"])
+            folders.append(fold_summary["predictions"])
+            tolerance = fold_summary["surface_tolerance_mm"]
         name = Path(fold_rows[0]["scores"]).name
-        summary = summarise(per_case, class_names, reference, ", ".join(folders), summary["surface_tolerance_mm"])
+        summary = summarise(per_case, class_names, reference, ", ".join(folders), tolerance)
         write_summary(summary, work / POOLED / name)
         first = fold_rows[0]
         pooled.append({**first, "folds": " ".join(str(r["fold"]) for r in fold_rows),
                        "dice": summary["mean"]["dice"], "hd95": summary["mean"]["hd95"],
                        "surface_dice": summary["mean"]["surface_dice"], "test_cases": len(per_case),
                        "scores": f"{POOLED}/{name}",
-                       **{key: statistics.fmean(r[key] for r in fold_rows)
+                       **{key: _mean(r[key] for r in fold_rows)
                           for key in ("annotator_hours", "voxel_percent", "labelled_cases", "training_cases",
                                       "seconds_per_iteration")},
                        "peak_mib": max((r["peak_mib"] for r in fold_rows if not math.isnan(r["peak_mib"])),
                                        default=math.nan),
-                       "annotator_seconds": {key: statistics.fmean(r["annotator_seconds"][key] for r in fold_rows)
+                       "annotator_seconds": {key: _mean(r["annotator_seconds"][key] for r in fold_rows)
                                              for key in first["annotator_seconds"]},
                        "dataset": ", ".join(f"fold_{r['fold']}/{r['dataset']}" for r in fold_rows)})
         pooled[-1].pop("fold")
     return pooled
+
+
+def _mean(values) -> float:
+    """The mean of the defined values (a fold whose log has no epoch time gives NaN s/it)."""
+    finite = [float(v) for v in values if not math.isnan(v)]
+    return statistics.fmean(finite) if finite else math.nan

@@ -120,7 +120,12 @@ def _arms(table: dict, where: str, trainers_override: dict[str, tuple[str, ...]]
     if not isinstance(ours, (list, tuple)) or not all(isinstance(t, str) and t for t in ours):
         raise WeakDatasetError(f"{where}: key 'trainers' must be a list of trainer names, e.g. "
                                f"[\"nnUNetTrainerCrossTeach\"]")
-    ours = trainers_override.get(name, ours)
+    if name in trainers_override:
+        ours, where = trainers_override[name], f"--trainers-override {name}="
+    twice = sorted({t for t in ours if list(ours).count(t) > 1})
+    if twice:  # two trainings of one trainer would share one results folder
+        raise WeakDatasetError(f"{where}: trainer {twice[0]} is listed twice; give it once (--repeats trains "
+                               "it again)")
     trainers = (STOCK, *(t for t in ours if t != STOCK))
     if name == "full":
         return [Arm(name, "all", {}, trainers)]

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,15 +128,41 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
             "test_cases": run["cases"], "scores": run["scores"],
         }
 
+    return run_all(planned, one, jobs)
+
+
+def run_all(items: Sequence, one: Callable, jobs: int) -> list:
+    """``one(item)`` for every item, ``jobs`` at a time, results in the items' order. The first
+    failure (or Ctrl-C) starts no further item: the runs in progress end (Ctrl-C reaches their
+    nnU-Net processes too), then the failure is raised."""
     if jobs == 1:
-        return [one(item) for item in planned]
-    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each run waits on nnU-Net's processes
-        futures = [pool.submit(one, item) for item in planned]
-        wait(futures)
-    failed = [f.exception() for f in futures if f.exception() is not None]
-    if failed:
-        raise failed[0]
-    return [f.result() for f in futures]
+        return [one(item) for item in items]
+    stop = threading.Event()
+
+    def guarded(item):
+        if stop.is_set():
+            return None  # not started: an earlier run failed
+        try:
+            return one(item)
+        except BaseException:
+            stop.set()
+            raise
+
+    pool = ThreadPoolExecutor(max_workers=jobs)  # each run waits on nnU-Net's processes
+    futures = [pool.submit(guarded, item) for item in items]
+    try:
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = [f for f in futures if f in done and f.exception() is not None]
+        if failed:
+            running = sum(f.running() for f in futures)
+            say(f"a run failed; no further run starts{f', waiting for the {running} in progress' if running else ''}")
+            raise failed[0].exception()
+        return [f.result() for f in futures]
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def claim(ws: Workspace, dense: RawDataset, split: dict) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -109,9 +110,13 @@ def read_summary(folder: str | Path) -> dict:
 
 
 def write_summary(summary: dict, output: Path) -> None:
+    """summary.md, then summary.json (renamed into place: a kill leaves no truncated summary.json,
+    whose presence tells the benchmarks a run is scored)."""
     output.mkdir(parents=True, exist_ok=True)
-    (output / "summary.json").write_text(json.dumps(_strict(summary), indent=1, allow_nan=False))
     (output / "summary.md").write_text(markdown_table(summary))
+    partial = output / f".summary.json.partial-{os.getpid()}"
+    partial.write_text(json.dumps(_strict(summary), indent=1, allow_nan=False))
+    partial.replace(output / "summary.json")
 
 
 def markdown_table(summary: dict) -> str:
