@@ -10,7 +10,10 @@ repeat of the same command on another machine gets its own file. ``benchmarks/ru
 every run it scores and adds its command and the training's log files (``"run"``): the same log
 names in two files mean one training scored twice, not two trainings. The command is kept as run:
 a checkpoint it names by absolute path stays so, since run.py's folder names hash that path. ``benchmarks/paired.py``
-takes these files as well as score folders.
+takes these files as well as score folders. run.py also records the digest of the run's weak labels,
+its seconds per iteration and peak memory, by which ``nnunet-weak benchmark --reuse-scores
+benchmarks/scores`` takes the run instead of training it again; ``--weak DATASET FILE...`` records the
+digest in files archived before.
 """
 
 from __future__ import annotations
@@ -46,11 +49,33 @@ def archive(scores: Path, archive_dir: Path = ARCHIVE, about: dict | None = None
     return target
 
 
+def add_weak_labels_digest(files: list[Path], weak: Path) -> None:
+    """Record in archived runs (made before run.py recorded it) the digest of the weak labels they
+    trained on, so that ``nnunet-weak benchmark --reuse-scores`` can match them."""
+    from nnunet_weak.benchmark.reuse import labels_digest
+    from nnunet_weak.dataset import RawDataset
+
+    digest = labels_digest(RawDataset(weak))
+    for file in files:
+        summary = json.loads(file.read_text())
+        summary.setdefault("run", {})["weak_labels_sha256"] = digest
+        partial = file.with_suffix(".json.partial")
+        partial.write_text(json.dumps(summary, indent=1, allow_nan=True) + "\n")
+        partial.replace(file)
+        print(f"{file}: weak_labels_sha256 {digest[:12]}... of {weak.name}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scores", type=Path, nargs="+", help="score folders written by nnunet-weak evaluate")
+    parser.add_argument("scores", type=Path, nargs="+", help="score folders written by nnunet-weak evaluate "
+                        "(with --weak: archived files)")
     parser.add_argument("--to", type=Path, default=ARCHIVE, help="archive folder (default benchmarks/scores)")
+    parser.add_argument("--weak", type=Path, help="record in the archived files given the digest of this weak "
+                        "dataset's labels, the one they trained on (for runs archived before run.py recorded it)")
     args = parser.parse_args(argv)
+    if args.weak is not None:
+        add_weak_labels_digest(args.scores, args.weak)
+        return
     missing = [str(f) for f in args.scores if not (f / "summary.json").is_file()]
     if missing:
         sys.exit(f"archive.py: no summary.json in {', '.join(missing)}; score the run first (nnunet-weak evaluate)")

@@ -35,6 +35,7 @@ import sys
 import time
 from pathlib import Path
 
+from nnunet_weak.benchmark.reuse import labels_digest
 from nnunet_weak.benchmark.runs import (
     SCHEDULES,
     resume_arguments,
@@ -264,7 +265,10 @@ def main(argv: list[str] | None = None) -> None:
                     "-o", str(scores), "--allow-missing"], check=True, stdout=subprocess.DEVNULL)
     summary = json.loads((scores / "summary.json").read_text())
     about = {"command": " ".join(["python benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)]),
-             "training_logs": [f.name for f in sorted(results.glob("training_log_*.txt"))]}
+             "training_logs": [f.name for f in sorted(results.glob("training_log_*.txt"))],
+             # what `nnunet-weak benchmark --reuse-scores` matches a run by, and what its row reports
+             "weak_labels_sha256": labels_digest(weak), "seconds_per_iteration": seconds_per_iteration,
+             "peak_mib": None if peak != peak else peak}
     print(f"per-case scores kept in {archive(scores, args.archive, about)}")
     row = format_row(args, sidecar, summary, total_iterations, seconds_per_iteration, peak, train_minutes)
     print(row)

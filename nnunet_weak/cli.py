@@ -341,14 +341,18 @@ def cmd_benchmark(args) -> None:
 
     arms = read_protocol(Path(args.protocol or DEFAULT_PROTOCOL), _trainers_override(args.trainers_override))
     cost_model = load_cost_model(args.cost_model)
+    reuse = Path(args.reuse_scores) if args.reuse_scores else None
+    if reuse is not None and not reuse.is_dir():
+        raise WeakDatasetError(f"--reuse-scores {reuse}: no such folder; give a folder of archived scores "
+                               "(benchmarks/archive.py's, e.g. benchmarks/scores)")
     if args.folds is not None:
         from nnunet_weak.benchmark.folds import run_cross_validation
 
         rows = run_cross_validation(_dataset_folder(args.d), Path(args.o), arms, args.schedule, args.repeats,
-                                    cost_model, args.folds, jobs=args.jobs)
+                                    cost_model, args.folds, jobs=args.jobs, reuse=reuse)
     else:
         rows = run_benchmark(_dataset_folder(args.d), Path(args.o), arms, args.schedule, args.repeats, cost_model,
-                             test_cases=_case_list(args.test_cases) or None, jobs=args.jobs)
+                             test_cases=_case_list(args.test_cases) or None, jobs=args.jobs, reuse=reuse)
     folder = write_report(rows, Path(args.o), cost_model)
     print((folder / "report.md").read_text().split("\n## ", 1)[0])
     print(f"report: {folder} (report.md, results.csv, results.json, dice_vs_cost.png)")
@@ -497,6 +501,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trainers-override", nargs="+", metavar="KIND=TRAINER[,TRAINER]",
                    help="our trainers for a kind instead of the protocol's (KIND= for stock alone)")
     p.add_argument("--cost-model", help="JSON or TOML file of annotator seconds overriding the defaults")
+    p.add_argument("--reuse-scores", metavar="FOLDER", help="archived scores of earlier runs (benchmarks/archive.py's "
+                   "files): a run with the same weak labels voxel for voxel, trainer, schedule and repeat on the same "
+                   "held-out cases is taken from there instead of trained again")
     split = p.add_mutually_exclusive_group()
     split.add_argument("--test-cases", nargs="+", metavar="CASE_OR_FILE",
                        help="held-out test cases (default: every fifth case in sorted order)")

@@ -204,8 +204,8 @@ def test_benchmark_command_end_to_end_on_two_channels_and_3mm_slices_then_reused
     start = time.time()
     assert main(command) == 0
     again = capfd.readouterr().out
-    assert time.time() - start < 60 and "training" not in again.replace("finished training", "")
-    assert again.count("reusing the finished training") == 2 and again.count("reusing the scores") == 2
+    assert time.time() - start < 60 and "training" not in again
+    assert again.count("reusing the scores") == 2
     assert json.loads((report / "results.json").read_text()) == results
 
     # a kill during the full-label training: its last checkpoint left, nothing predicted or scored
@@ -216,10 +216,32 @@ def test_benchmark_command_end_to_end_on_two_channels_and_3mm_slices_then_reused
     assert main(command) == 0
     resumed = capfd.readouterr().out
     assert f"continuing the interrupted training in {results_folder} (--c)" in resumed
-    assert resumed.count("reusing the finished training") == 1 and "reusing the scores" in resumed
+    assert resumed.count("reusing the scores") == 1  # the slices run, scored already: not even loaded
     assert (results_folder / "checkpoint_final.pth").is_file()
     assert [r["dataset"] for r in json.loads((report / "results.json").read_text())] == \
         [r["dataset"] for r in results]
+
+    # the slices run archived as benchmarks/run.py keeps runs, then gone from the work folder: taken
+    # from the archive by the digest of its weak labels, not trained again
+    from nnunet_weak.benchmark.reuse import labels_digest
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    summary = json.loads((work / results[0]["scores"] / "summary.json").read_text())
+    summary["run"] = {"weak_labels_sha256": labels_digest(RawDataset(work / "nnUNet_raw" / results[0]["dataset"])),
+                      "seconds_per_iteration": 0.25, "peak_mib": 123.0}
+    (archive / f"my-slices__{STOCK}__smoke__20261202-0000.json").write_text(json.dumps(summary))
+    (archive / f"my-slices__{STOCK}__smoke__repeat-2__20261202-0001.json").write_text(json.dumps(summary))
+    for name in ("scores", "predictions", "runs"):
+        shutil.rmtree(work / name)
+    shutil.rmtree(work / "nnUNet_results_smoke")
+    assert main([*command, "--reuse-scores", str(archive)]) == 0
+    taken = capfd.readouterr().out
+    assert f"taking the archived scores of the same run, {archive / f'my-slices__{STOCK}__smoke__20261202-0000.json'}" \
+        in taken and "training 2 x 5" in taken  # the full-label run is in no archive: trained again
+    again = json.loads((report / "results.json").read_text())
+    assert again[0]["dice"] == results[0]["dice"] and again[0]["seconds_per_iteration"] == 0.25
+    assert again[0]["peak_mib"] == 123.0
 
 
 def _scored(work: Path, name: str, dice: dict[str, float]) -> str:
@@ -442,3 +464,33 @@ def test_parallel_runs_keep_their_order_and_a_failure_starts_no_further_run():
     with pytest.raises(KeyboardInterrupt):
         run_all(list(range(6)), interrupted, 2)
     assert len(started) <= 2
+
+
+def test_reuse_matches_runs_by_their_weak_labels_trainer_schedule_repeat_and_cases(tmp_path):
+    from nnunet_weak.benchmark.reuse import find_archived, labels_digest, run_of
+
+    sample = RawDataset(SAMPLE_DATASET)
+    copy = Path(shutil.copytree(SAMPLE_DATASET, tmp_path / "Dataset991_Copy"))
+    for label_file in (copy / "labelsTr").iterdir():  # written again: other gzip bytes, same voxels
+        sitk.WriteImage(sitk.ReadImage(str(label_file)), str(label_file))
+    assert labels_digest(RawDataset(copy)) == labels_digest(sample)
+    image = sitk.ReadImage(str(copy / "labelsTr/hippocampus_003.nii.gz"))
+    array = sitk.GetArrayFromImage(image)
+    array[0, 0, 0] = 1 - min(array[0, 0, 0], 1)
+    changed = sitk.GetImageFromArray(array)
+    changed.CopyInformation(image)
+    sitk.WriteImage(changed, str(copy / "labelsTr/hippocampus_003.nii.gz"))
+    assert labels_digest(RawDataset(copy)) != labels_digest(sample)
+
+    assert run_of(Path(f"p__{STOCK}__cpu-2k__20261202-0157.json")) == (STOCK, "cpu-2k", 1)
+    assert run_of(Path(f"p__{STOCK}__cpu-2k__repeat-3__20261202-0157.json")) == (STOCK, "cpu-2k", 3)
+    assert run_of(Path(f"p__{STOCK}__cpu-1k__initial_weights-x-5cd93cac__20261202-0157.json")) is None
+
+    digest = labels_digest(sample)
+    cases = ["c1", "c2"]
+    for name, run_digest, per_case in (("a", "other", cases), ("b", digest, ["c1"]), ("c", digest, cases)):
+        (tmp_path / f"{name}__{STOCK}__cpu-2k__20261202-0000.json").write_text(
+            json.dumps({"run": {"weak_labels_sha256": run_digest}, "per_case": {c: {} for c in per_case}}))
+    assert find_archived(tmp_path, digest, STOCK, "cpu-2k", 1, cases).name.startswith("c__")  # a, b: no
+    assert find_archived(tmp_path, digest, STOCK, "cpu-2k", 2, cases) is None
+    assert find_archived(tmp_path, digest, "nnUNetTrainerGatedCRF", "cpu-2k", 1, cases) is None

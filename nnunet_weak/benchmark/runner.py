@@ -21,6 +21,7 @@ import numpy as np
 
 from nnunet_weak.benchmark.cost import Rate, annotator_seconds
 from nnunet_weak.benchmark.protocol import STOCK, Arm
+from nnunet_weak.benchmark.reuse import find_archived, labels_digest
 from nnunet_weak.benchmark.runs import (
     SCHEDULES,
     resume_arguments,
@@ -40,7 +41,7 @@ from nnunet_weak.derive import (
     slices_annotator,
 )
 from nnunet_weak.errors import WeakDatasetError
-from nnunet_weak.evaluation.evaluate import evaluate_folders
+from nnunet_weak.evaluation.evaluate import evaluate_folders, strict_to_nan, write_summary
 from nnunet_weak.pipeline import (
     CPU_PLANS,
     Workspace,
@@ -78,11 +79,13 @@ def say(text: str) -> None:
 
 
 def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule: str, repeats: int,
-                  cost_model: dict[str, Rate], test_cases: Sequence[str] | None = None, jobs: int = 1) -> list[dict]:
+                  cost_model: dict[str, Rate], test_cases: Sequence[str] | None = None, jobs: int = 1,
+                  reuse: Path | None = None) -> list[dict]:
     """Run every arm's trainers ``repeats`` times at ``schedule``; returns one row per run (scores,
     annotator cost, seconds per iteration). ``test_cases`` (default every fifth case) are held out:
     no weak dataset holds them. Every weak dataset is derived and planned first; then ``jobs`` runs
-    (training, prediction, scoring) at a time, in the protocol's order."""
+    (training, prediction, scoring) at a time, in the protocol's order. ``reuse``: an archive of
+    earlier runs' scores (:mod:`nnunet_weak.benchmark.reuse`) taken instead of training again."""
     dense = RawDataset(dense_folder)
     dense.require_dense("nnunet-weak benchmark (-d)")
     cases = dense.cases()
@@ -108,13 +111,17 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
         prepared = [Trained(arm, "weak", weak, ids[weak.name], t) for t in arm.trainers]
         if baseline is not None:
             prepared.insert(0, Trained(arm, LABELLED_ONLY, baseline, ids[baseline.name], STOCK))
+        digests = {}
         for dataset_id, dataset in {t.dataset_id: t.dataset for t in prepared}.items():
             _prepare(ws, dataset_id, dataset, plans)
-        planned += [(trained, repeat, sidecar, cost) for trained in prepared for repeat in range(1, repeats + 1)]
+            digests[dataset.name] = labels_digest(dataset) if reuse is not None else None
+        planned += [(trained, repeat, sidecar, cost, digests[trained.dataset.name])
+                    for trained in prepared for repeat in range(1, repeats + 1)]
 
     def one(item) -> dict:
-        trained, repeat, sidecar, cost = item
-        run = _run(ws, trained, repeat, schedule, images, dense, test)
+        trained, repeat, sidecar, cost, digest = item
+        archived = None if reuse is None else find_archived(reuse, digest, trained.trainer, schedule, repeat, test)
+        run = _run(ws, trained, repeat, schedule, images, dense, test, archived)
         return {
             "kind": trained.arm.kind, "budget": trained.arm.budget, "arm": trained.arm.key, "data": trained.data,
             "trainer": trained.trainer, "repeat": repeat, "schedule": schedule,
@@ -307,9 +314,10 @@ def _test_images(ws: Workspace, dense: RawDataset, test: list[str]) -> Path:
 
 
 def _run(ws: Workspace, trained: Trained, repeat: int, schedule: str, images: Path, dense: RawDataset,
-         test: list[str]) -> dict:
+         test: list[str], archived: Path | None = None) -> dict:
     """Train (or reuse, or continue), predict the held-out cases and score them against the dense
-    truth; returns the scores' means, where they are, seconds per iteration and peak memory."""
+    truth, unless scored already or ``archived`` (an earlier run's scores) is given; returns the
+    scores' means, where they are, seconds per iteration and peak memory."""
     epochs, iterations, plans, device, tta = SCHEDULES[schedule]
     settings = {"nnUNet_weak_repeat": str(repeat)} if repeat > 1 else {}
     tag = settings_tag(settings)
@@ -319,22 +327,29 @@ def _run(ws: Workspace, trained: Trained, repeat: int, schedule: str, images: Pa
         (f" ({trained.data})" if trained.data != "weak" else "") + f", repeat {repeat}"
     results = run_ws.results / trained.dataset.name / f"{trained.trainer}__{plans}__3d_fullres" / "fold_0"
     logs, record = ws.root / "logs", ws.root / "runs" / f"{name}.json"
-    if (results / "checkpoint_final.pth").is_file():
-        say(f"{label}: reusing the finished training")
-    else:
-        log = logs / f"train_{name}.log"
-        say(f"{label}: training {epochs} x {iterations} iterations (log: {log})")
-        resume = resume_arguments(results)
-        peak = train(run_ws, trained.dataset_id, trained.trainer, plans, epochs, iterations, device=device, log=log,
-                     env={"nnUNet_weak_save_every": "5", **(CPU_TRAINING_ENV if device == "cpu" else {}), **settings},
-                     extra_args=resume)
-        record.parent.mkdir(parents=True, exist_ok=True)
-        record.write_text(json.dumps({"peak_mib": None if math.isnan(peak) else peak}))
-    peak = json.loads(record.read_text())["peak_mib"] if record.is_file() else None
     predictions, scores = ws.root / "predictions" / name, ws.root / "scores" / name
+    record.parent.mkdir(parents=True, exist_ok=True)
+    if not (scores / "summary.json").is_file() and archived is not None:
+        say(f"{label}: taking the archived scores of the same run, {archived}")
+        summary = json.loads(archived.read_text())
+        about = summary.get("run", {})
+        record.write_text(json.dumps({"peak_mib": about.get("peak_mib"), "archived": str(archived),
+                                      "seconds_per_iteration": about.get("seconds_per_iteration")}))
+        write_summary(strict_to_nan(summary), scores)
     if (scores / "summary.json").is_file():
         say(f"{label}: reusing the scores")
     else:
+        if (results / "checkpoint_final.pth").is_file():
+            say(f"{label}: reusing the finished training")
+        else:
+            log = logs / f"train_{name}.log"
+            say(f"{label}: training {epochs} x {iterations} iterations (log: {log})")
+            resume = resume_arguments(results)
+            peak = train(run_ws, trained.dataset_id, trained.trainer, plans, epochs, iterations, device=device,
+                         log=log, extra_args=resume,
+                         env={"nnUNet_weak_save_every": "5", **(CPU_TRAINING_ENV if device == "cpu" else {}),
+                              **settings})
+            record.write_text(json.dumps({"peak_mib": None if math.isnan(peak) else peak}))
         expected = {f"{case}{dense.file_ending}" for case in test}
         if not predictions.is_dir() or not expected <= {p.name for p in predictions.iterdir()}:
             say(f"{label}: predicting {len(expected)} held-out cases")
@@ -342,9 +357,11 @@ def _run(ws: Workspace, trained: Trained, repeat: int, schedule: str, images: Pa
                     log=logs / f"predict_{name}.log")
         say(f"{label}: scoring against the dense truth")
         evaluate_folders(predictions, dense.folder, scores, allow_missing=True)
+    kept = json.loads(record.read_text()) if record.is_file() else {}
     summary = json.loads((scores / "summary.json").read_text())
     mean = {k: (float("nan") if v is None else v) for k, v in summary["mean"].items()}
+    seconds = kept["seconds_per_iteration"] if "archived" in kept else \
+        training_log_seconds_per_iteration(results, iterations)
     return {"mean": mean, "cases": summary["cases"], "scores": str(scores.relative_to(ws.root)),
-            "seconds_per_iteration": training_log_seconds_per_iteration(results, iterations),
-            "peak_mib": float("nan") if peak is None else peak}
-
+            "seconds_per_iteration": float("nan") if seconds is None else seconds,
+            "peak_mib": float("nan") if kept.get("peak_mib") is None else kept["peak_mib"]}

@@ -102,11 +102,14 @@ def summarise(per_case: dict[str, dict[str, dict[str, float]]], class_names: lis
 
 def read_summary(folder: str | Path) -> dict:
     """A summary.json as written, its nulls (undefined values) read back as NaN."""
-    def nan(value):
-        if isinstance(value, dict):
-            return {k: nan(v) for k, v in value.items()}
-        return float("nan") if value is None else value
-    return nan(json.loads((Path(folder) / "summary.json").read_text()))
+    return strict_to_nan(json.loads((Path(folder) / "summary.json").read_text()))
+
+
+def strict_to_nan(value):
+    """A summary read from strict JSON, its nulls (undefined values) as NaN again."""
+    if isinstance(value, dict):
+        return {k: strict_to_nan(v) for k, v in value.items()}
+    return float("nan") if value is None else value
 
 
 def write_summary(summary: dict, output: Path) -> None:

@@ -1,0 +1,63 @@
+"""Scores of earlier runs that a benchmark can take instead of training again.
+
+A run is the same when its weak labels are the same voxel for voxel (:func:`labels_digest`, over
+the decoded label maps, so two derivations written at different times match), its trainer, schedule
+and repeat are, and it scored the same held-out cases. The archive is ``benchmarks/scores``'s kind
+(``benchmarks/archive.py``): one ``<protocol>__<trainer>__<schedule>[__repeat-k]__<stamp>.json`` per
+run, its ``run`` entry holding ``weak_labels_sha256``; runs with other settings in their name
+(warm starts, teachers, trainer settings) are never taken.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from nnunet_weak.dataset import RawDataset
+
+_REPEAT = re.compile(r"repeat-(\d+)")
+
+
+def labels_digest(dataset: RawDataset) -> str:
+    """SHA-256 of a weak dataset's labels: its label names and values (the ignore label among them)
+    and every case's label map, decoded, in case order."""
+    digest = hashlib.sha256(json.dumps(dataset.labels, sort_keys=True).encode())
+    for case in dataset.cases():
+        label, _ = dataset.read_label(case)
+        array = np.ascontiguousarray(np.asarray(label), dtype=np.int32)
+        digest.update(f"{case}:{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def run_of(file: Path) -> tuple[str, str, int] | None:
+    """(trainer, schedule, repeat) of an archived run's file name; None for a run with settings
+    other than a repeat."""
+    parts = file.name.removesuffix(".json").split("__")
+    if len(parts) < 4:
+        return None
+    trainer, schedule, settings = parts[1], parts[2], parts[3:-1]
+    if len(settings) > 1 or (settings and not _REPEAT.fullmatch(settings[0])):
+        return None
+    return trainer, schedule, int(_REPEAT.fullmatch(settings[0]).group(1)) if settings else 1
+
+
+def find_archived(archive: Path, digest: str, trainer: str, schedule: str, repeat: int,
+                  test_cases: list[str]) -> Path | None:
+    """The first archived run (by file name) with these weak labels, trainer, schedule and repeat
+    that scored exactly ``test_cases``; None when there is none."""
+    for file in sorted(Path(archive).glob("*.json")):
+        if run_of(file) != (trainer, schedule, repeat):
+            continue
+        try:
+            summary = json.loads(file.read_text())
+        except (OSError, ValueError):
+            continue
+        if summary.get("run", {}).get("weak_labels_sha256") == digest and \
+                sorted(summary.get("per_case", {})) == sorted(test_cases):
+            return file
+    return None
