@@ -50,7 +50,8 @@ def test_a_budget_sweep_is_one_line_and_stock_runs_beside_ours(tmp_path):
     with pytest.raises(WeakDatasetError, match="--trainers-override semi=: trainer X is listed twice; give it once"):
         read_protocol(DEFAULT_PROTOCOL, {"semi": ("X", "X")})
     curve = read_protocol(Path(__file__).resolve().parents[1] / "benchmarks/presets/hippocampus_curve.toml")
-    assert [a.key for a in curve][:2] == ["slices-3d2dct", "full-all"]  # README's headline arm first
+    assert [a.key for a in curve][:3] == ["scribbles-1-of-axis0-slices", "scribbles-0p2-of-axis0-slices",
+                                          "slices-3d2dct"]  # README's headline arms first
     assert {a.budget for a in curve if a.kind == "semi"} == {"2 labelled", "4 labelled", "17 labelled"}
 
 
