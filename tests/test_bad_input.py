@@ -436,9 +436,11 @@ def test_ctrl_c_ends_with_one_line_and_leaves_nothing(world):
     env = {**os.environ, "nnUNet_raw": str(world / "raw")}
     before = snapshot(world)
     process = subprocess.Popen([sys.executable, "-m", "nnunet_weak.cli", "expand-points", "-i", "992", "-o",
-                                # 8000 rounds: about a minute, so that Ctrl-C lands mid-run even when this
-                                # test process is starved on a loaded machine (400 once finished first)
+                                # 8000 rounds, about a minute: Ctrl-C lands mid-run however slow this process
                                 "Dataset993_E", "-np", "2", "--iterations", "8000"], env=env, start_new_session=True,
+                               # Ctrl-C as in a terminal, also when this suite runs as a shell's background
+                               # job, whose children inherit SIGINT ignored (and Python then never raises)
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
                                stderr=subprocess.PIPE, text=True)
     partial = world / "raw" / f".Dataset993_E.partial-{process.pid}"
     deadline = time.monotonic() + 60
