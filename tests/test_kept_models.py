@@ -55,3 +55,25 @@ def test_a_kept_model_predicts_with_stock_nnunet_as_its_run_scored(model, tmp_pa
         scores = case_metrics(np.asarray(prediction), np.asarray(truth), [1, 2], geometry.spacing_zyx, 1.0)
         for value, s in scores.items():
             assert s["dice"] == pytest.approx(archived[case][names[value]]["dice"], abs=2e-3), (case, names[value])
+
+
+def test_keeping_a_model_refuses_scores_of_another_trainer_or_outside_the_repository(tmp_path):
+    """benchmarks/keep_model.py stops with one line before writing anything."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("keep_model", ROOT / "benchmarks" / "keep_model.py")
+    keep = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = keep
+    spec.loader.exec_module(keep)
+    about = json.loads((MODELS[0] / "about.json").read_text())
+    folder = MODELS[0] / about["model"]  # a kept model has the files a results folder needs
+    other = "nnUNetTrainerGatedCRF" if "Benchmark" in folder.name else "nnUNetTrainerBenchmark"
+    wrong = next((ROOT / "benchmarks" / "scores").glob(f"*__{other}__*.json"))
+    for scores, message in ((wrong, "scores another trainer than"),
+                            (tmp_path / "run__x__cpu-2k__1.json", "is not a run's file in the repository"),
+                            (ROOT / about["scores"], "not found; give the <trainer>__<plans>")):
+        results = tmp_path / "empty" if "not found" in message else folder
+        with pytest.raises(SystemExit, match=message):
+            keep.keep_model(results, scores, tmp_path / "models")
+    assert not (tmp_path / "models").exists()
