@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -29,24 +28,12 @@ ARCHIVE = HERE / "scores"
 
 
 def archive(scores: Path, archive_dir: Path = ARCHIVE, about: dict | None = None) -> Path:
-    """Copy ``scores/summary.json`` to ``archive_dir`` under the run's name and scoring time; the
-    absolute paths of the machine it was scored on are reduced to folder names. ``about`` (e.g. the
-    command and the training's log file, which tells a re-scored training from a new one) is kept
-    under ``"run"``."""
-    summary_file = scores / "summary.json"
-    summary = json.loads(summary_file.read_text())
-    if about:
-        summary["run"] = about
-    for key in ("reference", "predictions"):
-        if key in summary:
-            summary[key] = Path(summary[key]).name
-    stamp = time.strftime("%Y%m%d-%H%M", time.gmtime(summary_file.stat().st_mtime))
-    target = archive_dir / f"{scores.name}__{stamp}.json"  # run.py names a score folder after its run
-    archive_dir.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".json.partial")
-    partial.write_text(json.dumps(summary, indent=1, allow_nan=True) + "\n")
-    partial.replace(target)
-    return target
+    """Copy ``scores/summary.json`` to ``archive_dir`` under the run's name (run.py names a score
+    folder after its run) and scoring time, ``about`` (e.g. the command and the training's log file,
+    which tells a re-scored training from a new one) kept under ``"run"``."""
+    from nnunet_weak.benchmark.reuse import archive_run
+
+    return archive_run(scores, archive_dir, scores.name, about)
 
 
 def add_weak_labels_digest(files: list[Path], weak: Path) -> None:

@@ -345,14 +345,18 @@ def cmd_benchmark(args) -> None:
     if reuse is not None and not reuse.is_dir():
         raise WeakDatasetError(f"--reuse-scores {reuse}: no such folder; give a folder of archived scores "
                                "(benchmarks/archive.py's, e.g. benchmarks/scores)")
+    archive = Path(args.archive) if args.archive else None
+    if archive is not None and archive.exists() and not archive.is_dir():
+        raise WeakDatasetError(f"--archive {archive} is a file; give a folder (made if missing)")
     if args.folds is not None:
         from nnunet_weak.benchmark.folds import run_cross_validation
 
         rows = run_cross_validation(_dataset_folder(args.d), Path(args.o), arms, args.schedule, args.repeats,
-                                    cost_model, args.folds, jobs=args.jobs, reuse=reuse)
+                                    cost_model, args.folds, jobs=args.jobs, reuse=reuse, archive=archive)
     else:
         rows = run_benchmark(_dataset_folder(args.d), Path(args.o), arms, args.schedule, args.repeats, cost_model,
-                             test_cases=_case_list(args.test_cases) or None, jobs=args.jobs, reuse=reuse)
+                             test_cases=_case_list(args.test_cases) or None, jobs=args.jobs, reuse=reuse,
+                             archive=archive)
     folder = write_report(rows, Path(args.o), cost_model)
     print((folder / "report.md").read_text().split("\n## ", 1)[0])
     print(f"report: {folder} (report.md, results.csv, results.json, dice_vs_cost.png)")
@@ -504,6 +508,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reuse-scores", metavar="FOLDER", help="archived scores of earlier runs (benchmarks/archive.py's "
                    "files): a run with the same weak labels voxel for voxel, trainer, schedule and repeat on the same "
                    "held-out cases is taken from there instead of trained again")
+    p.add_argument("--archive", metavar="FOLDER", help="keep every run scored here in FOLDER (made if missing) in "
+                   "the form --reuse-scores reads, so that another machine or a later benchmark takes it instead of "
+                   "training again (may be the --reuse-scores folder)")
     split = p.add_mutually_exclusive_group()
     split.add_argument("--test-cases", nargs="+", metavar="CASE_OR_FILE",
                        help="held-out test cases (default: every fifth case in sorted order)")

@@ -358,6 +358,8 @@ ROWS = [
      "Dataset990_HippocampusSample: 3 cases are too few for nnU-Net's 5-fold cross-validation; give --test-cases"),
     ("benchmark-reuse-scores-missing", _no_fault, "benchmark -d 990 -o {w}/bench --reuse-scores {w}/no_archive",
      "--reuse-scores {w}/no_archive: no such folder; give a folder of archived scores"),
+    ("benchmark-archive-is-a-file", _no_fault, "benchmark -d 990 -o {w}/bench --archive {w}/a_file",
+     "--archive {w}/a_file is a file; give a folder (made if missing)"),
     ("benchmark-fold-out-of-range", _no_fault, "benchmark -d 990 -o {w}/bench --folds 5",
      "argument --folds: invalid choice: 5 (choose from 0, 1, 2, 3, 4)"),
     ("demo-iterations-zero", _no_fault, "demo -o {w}/demo --iterations 0", "argument --iterations: 0 is out"),

@@ -53,6 +53,9 @@ def test_a_budget_sweep_is_one_line_and_stock_runs_beside_ours(tmp_path):
     assert [a.key for a in curve][:3] == ["scribbles-1-of-axis0-slices", "scribbles-0p2-of-axis0-slices",
                                           "slices-3d2dct"]  # README's headline arms first
     assert {a.budget for a in curve if a.kind == "semi"} == {"2 labelled", "4 labelled", "17 labelled"}
+    repeated = read_protocol(_protocol(tmp_path, '[[kind]]\nname = "scribbles"\nslice_share = [1.0, 0.2]\n'
+                                                 'repeats = 3\n[[kind]]\nname = "full"\n'))
+    assert [a.repeats for a in repeated] == [3, 3, None]  # None: the command's --repeats
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -65,6 +68,9 @@ def test_a_budget_sweep_is_one_line_and_stock_runs_beside_ours(tmp_path):
     ('[[kind]]\nname = "semi"\nlabelled = [2]\ntrainers = ["A", "B", "A"]\n', r"\(semi\): trainer A is listed twice"),
     ('[[kind]]\nname = "semi"\nlabelled = [2]\n[[kind]]\nname = "semi"\nlabelled = [2]\n', r"listed twice"),
     ('[[kinds]]\nname = "full"\n', r"found key 'kinds'"),
+    ('[[kind]]\nname = "full"\nrepeats = 0\n', r"\(full\): key 'repeats' must be a whole number of at least 1"),
+    ('[[kind]]\nname = "full"\nrepeats = [2, 3]\n', r"key 'repeats' must be a whole number .*got \[2, 3\]"),
+    ('[[kind]]\nname = "full"\nrepeat = 2\n', r"key 'repeat' is not known; use trainers, repeats$"),
     ('[[kind]\nname = "full"\n', r"is not valid TOML"),
 ])
 def test_a_bad_protocol_names_the_file_and_the_key(tmp_path, text, message):
@@ -236,13 +242,30 @@ def test_benchmark_command_end_to_end_on_two_channels_and_3mm_slices_then_reused
     for name in ("scores", "predictions", "runs"):
         shutil.rmtree(work / name)
     shutil.rmtree(work / "nnUNet_results_smoke")
-    assert main([*command, "--reuse-scores", str(archive)]) == 0
+    assert main([*command, "--reuse-scores", str(archive), "--archive", str(archive)]) == 0
     taken = capfd.readouterr().out
     assert f"taking the archived scores of the same run, {archive / f'my-slices__{STOCK}__smoke__20261202-0000.json'}" \
         in taken and "training 2 x 5" in taken  # the full-label run is in no archive: trained again
     again = json.loads((report / "results.json").read_text())
     assert again[0]["dice"] == results[0]["dice"] and again[0]["seconds_per_iteration"] == 0.25
     assert again[0]["peak_mib"] == 123.0
+    # --archive kept the run trained here (not the one taken from the archive) in the archive's form
+    kept = sorted(archive.glob("TwoChannelAniso-*.json"))
+    assert [f.name.rsplit("__", 1)[0] for f in kept] == [f"TwoChannelAniso-full-all__{STOCK}__smoke"]
+    assert len(list(archive.iterdir())) == 3 and f"kept in {kept[0]}" in taken
+    record = json.loads(kept[0].read_text())
+    full = RawDataset(work / "nnUNet_raw" / again[1]["dataset"])
+    assert record["run"]["weak_labels_sha256"] == labels_digest(full) and record["run"]["arm"] == "full-all"
+    assert record["run"]["seconds_per_iteration"] == pytest.approx(again[1]["seconds_per_iteration"])
+    assert record["per_case"] == json.loads((work / again[1]["scores"] / "summary.json").read_text())["per_case"]
+    # a later benchmark (here: the work folder's runs gone) takes both runs, trains nothing
+    for name in ("scores", "predictions", "runs"):
+        shutil.rmtree(work / name)
+    shutil.rmtree(work / "nnUNet_results_smoke")
+    assert main([*command, "--reuse-scores", str(archive), "--archive", str(archive)]) == 0
+    last = capfd.readouterr().out
+    assert last.count("taking the archived scores") == 2 and "training" not in last and "kept in" not in last
+    assert [r["dice"] for r in json.loads((report / "results.json").read_text())] == [r["dice"] for r in again]
 
 
 def _scored(work: Path, name: str, dice: dict[str, float]) -> str:
@@ -444,6 +467,18 @@ def test_parallel_runs_keep_their_order_and_a_failure_starts_no_further_run():
     from nnunet_weak.benchmark.runner import run_all
 
     assert run_all([3, 1, 2], lambda x: 2 * x, 2) == [6, 2, 4]
+    begun = []
+
+    def double(x):
+        begun.append(x)
+        return 2 * x
+
+    for jobs in (1, 2):  # started in the order given, results in the items' order
+        begun.clear()
+        assert run_all([3, 1, 2], double, jobs, start=[2, 0, 1]) == [6, 2, 4]
+        assert begun == [2, 3, 1] if jobs == 1 else sorted(begun) == [1, 2, 3]
+    with pytest.raises(ValueError, match="not an order of 3 items"):
+        run_all([3, 1, 2], lambda x: x, 1, start=[0, 0, 1])
     started = []
 
     def one(item):
@@ -465,6 +500,19 @@ def test_parallel_runs_keep_their_order_and_a_failure_starts_no_further_run():
     with pytest.raises(KeyboardInterrupt):
         run_all(list(range(6)), interrupted, 2)
     assert len(started) <= 2
+
+
+def test_our_long_runs_start_before_stock_arm_by_arm():
+    from nnunet_weak.benchmark.protocol import Arm
+    from nnunet_weak.benchmark.runner import Trained, start_order
+
+    slices = Arm("slices", "3d2dct", {}, (STOCK, "nnUNetTrainerCrossTeach"))
+    full = Arm("full", "all", {}, (STOCK,))
+    runs = [Trained(arm, "weak", None, 501, trainer) for arm, trainer in
+            [(slices, STOCK), (slices, STOCK), (slices, "nnUNetTrainerCrossTeach"), (full, STOCK),
+             (slices, "nnUNetTrainerCrossTeach")]]
+    # the protocol's arms stay in order; within the slices arm CrossTeach's two repeats start first
+    assert start_order(runs) == [2, 4, 0, 1, 3]
 
 
 def test_reuse_matches_runs_by_their_weak_labels_trainer_schedule_repeat_and_cases(tmp_path):

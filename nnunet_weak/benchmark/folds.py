@@ -26,7 +26,7 @@ POOLED = "scores_pooled"  # work/scores_pooled/<run>: the folds' per-case scores
 
 def run_cross_validation(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule: str, repeats: int,
                          cost_model: dict[str, Rate], folds: Sequence[int], jobs: int = 1,
-                         reuse: Path | None = None) -> list[dict]:
+                         reuse: Path | None = None, archive: Path | None = None) -> list[dict]:
     """Run the benchmark on each of nnU-Net's ``folds`` (0-4) and return one row per run pooled
     over them (Dice, HD95 and surface Dice over every held-out case; annotator hours, % voxels and
     seconds per iteration averaged over the folds)."""
@@ -45,7 +45,8 @@ def run_cross_validation(dense_folder: Path, work: Path, arms: Sequence[Arm], sc
         say(f"fold {fold} of nnU-Net's {FOLDS}-fold cross-validation: {len(validation[fold])} held-out cases "
             f"(work: {root / f'fold_{fold}'})")
         for row in run_benchmark(dense.folder, root / f"fold_{fold}", arms, schedule, repeats, cost_model,
-                                 test_cases=validation[fold], jobs=jobs, reuse=reuse):
+                                 test_cases=validation[fold], jobs=jobs, reuse=reuse,
+                                 archive=archive):
             rows.append({**row, "fold": fold, "scores": f"fold_{fold}/{row['scores']}"})
     names = {value: name for name, value in dense.labels.items()}
     return pool_folds(rows, root, [names[c] for c in dense.foreground_classes], str(dense.folder.resolve()))

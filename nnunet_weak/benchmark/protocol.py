@@ -29,11 +29,13 @@ Every arm trains the stock trainer (:data:`STOCK`) on its weak labels beside the
 of ours (:data:`OURS`); ``trainers = [...]`` in a table replaces ours (``[]``: stock only). A
 ``semi`` arm trains the stock trainer on its labelled cases alone instead, the fair baseline (on all
 cases, most of them all ``ignore``, it barely learns; list it in ``trainers`` to run it there too).
+``repeats = N`` in a table trains its runs N times instead of ``--repeats`` times (e.g. three where
+ours and stock come close, one for the points of a curve that back no claim).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nnunet_weak.annotations.sparse_slices import PRESETS
@@ -51,7 +53,9 @@ OURS: dict[str, tuple[str, ...]] = {
     "full": (),
 }
 ORIENTATIONS = ("axial", "coronal", "sagittal")
-# kind: the keys its table may hold besides name and trainers
+# the keys every table may hold besides name
+COMMON_KEYS = ("trainers", "repeats")
+# kind: the keys its table may hold besides name and COMMON_KEYS
 KEYS: dict[str, tuple[str, ...]] = {
     "slices": ("counts", "orientations", "axes", "presets", "same_count"),
     "points": ("threshold", "background_threshold", "outside_seeds"),
@@ -72,6 +76,7 @@ class Arm:
     budget: str
     options: dict = field(hash=False)
     trainers: tuple[str, ...]
+    repeats: int | None = None  # trainings of each run; None: the command's --repeats
 
     @property
     def key(self) -> str:
@@ -108,12 +113,23 @@ def read_protocol(path: Path, trainers_override: dict[str, tuple[str, ...]] | No
 
 
 def _arms(table: dict, where: str, trainers_override: dict[str, tuple[str, ...]]) -> list[Arm]:
+    arms = _budgets(table, where, trainers_override)
+    if "repeats" not in table:
+        return arms
+    repeats = table["repeats"]
+    if type(repeats) is not int or repeats < 1:
+        raise WeakDatasetError(f"{where} ({table['name']}): key 'repeats' must be a whole number of at least 1 "
+                               f"(trainings of each run), got {repeats!r}")
+    return [replace(arm, repeats=repeats) for arm in arms]
+
+
+def _budgets(table: dict, where: str, trainers_override: dict[str, tuple[str, ...]]) -> list[Arm]:
     name = table.get("name")
     if name not in KEYS:
         raise WeakDatasetError(f"{where}: key 'name' is {name!r}; use one of {', '.join(KEYS)}")
-    extra = sorted(set(table) - {"name", "trainers", *KEYS[name]})
+    extra = sorted(set(table) - {"name", *COMMON_KEYS, *KEYS[name]})
     if extra:
-        allowed = ", ".join(["trainers", *KEYS[name]])
+        allowed = ", ".join([*COMMON_KEYS, *KEYS[name]])
         raise WeakDatasetError(f"{where} ({name}): key '{extra[0]}' is not known; use {allowed}")
     where = f"{where} ({name})"
     ours = table.get("trainers", OURS[name])

@@ -5,7 +5,9 @@ the decoded label maps, so two derivations written at different times match), it
 and repeat are, and it scored the same held-out cases. The archive is ``benchmarks/scores``'s kind
 (``benchmarks/archive.py``): one ``<protocol>__<trainer>__<schedule>[__repeat-k]__<stamp>.json`` per
 run, its ``run`` entry holding ``weak_labels_sha256``; runs with other settings in their name
-(warm starts, teachers, trainer settings) are never taken.
+(warm starts, teachers, trainer settings) are never taken. ``nnunet-weak benchmark --archive``
+writes its runs there in the same form (:func:`archive_run`), so that another machine or a later
+session takes them instead of training again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +64,24 @@ def find_archived(archive: Path, digest: str, trainer: str, schedule: str, repea
                 sorted(summary.get("per_case", {})) == sorted(test_cases):
             return file
     return None
+
+
+def archive_run(scores: Path, archive: Path, name: str, about: dict | None = None) -> Path:
+    """Copy ``scores/summary.json`` to ``archive/<name>__<YYYYmmdd-HHMM>.json`` (the time it was
+    scored, so that a repeat of the same command elsewhere gets its own file), ``about`` kept under
+    ``"run"`` and the scoring machine's absolute paths reduced to folder names; written whole or not
+    at all. ``name`` is ``<protocol>__<trainer>__<schedule>[__repeat-k]`` (:func:`run_of`)."""
+    summary_file = Path(scores) / "summary.json"
+    summary = json.loads(summary_file.read_text())
+    if about:
+        summary["run"] = about
+    for key in ("reference", "predictions"):
+        if key in summary:
+            summary[key] = Path(summary[key]).name
+    stamp = time.strftime("%Y%m%d-%H%M", time.gmtime(summary_file.stat().st_mtime))
+    target = Path(archive) / f"{name}__{stamp}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".json.partial")
+    partial.write_text(json.dumps(summary, indent=1, allow_nan=True) + "\n")
+    partial.replace(target)
+    return target

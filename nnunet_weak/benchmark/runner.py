@@ -21,7 +21,7 @@ import numpy as np
 
 from nnunet_weak.benchmark.cost import Rate, annotator_seconds
 from nnunet_weak.benchmark.protocol import STOCK, Arm
-from nnunet_weak.benchmark.reuse import find_archived, labels_digest
+from nnunet_weak.benchmark.reuse import archive_run, find_archived, labels_digest
 from nnunet_weak.benchmark.runs import (
     SCHEDULES,
     resume_arguments,
@@ -80,12 +80,15 @@ def say(text: str) -> None:
 
 def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule: str, repeats: int,
                   cost_model: dict[str, Rate], test_cases: Sequence[str] | None = None, jobs: int = 1,
-                  reuse: Path | None = None) -> list[dict]:
-    """Run every arm's trainers ``repeats`` times at ``schedule``; returns one row per run (scores,
-    annotator cost, seconds per iteration). ``test_cases`` (default every fifth case) are held out:
-    no weak dataset holds them. Every weak dataset is derived and planned first; then ``jobs`` runs
-    (training, prediction, scoring) at a time, in the protocol's order. ``reuse``: an archive of
-    earlier runs' scores (:mod:`nnunet_weak.benchmark.reuse`) taken instead of training again."""
+                  reuse: Path | None = None, archive: Path | None = None) -> list[dict]:
+    """Run every arm's trainers ``repeats`` times (an arm's own ``repeats`` where it has one) at
+    ``schedule``; returns one row per run (scores, annotator cost, seconds per iteration), in the
+    protocol's order. ``test_cases`` (default every fifth case) are held out: no weak dataset holds
+    them. Every weak dataset is derived and planned first; then ``jobs`` runs (training, prediction,
+    scoring) at a time, arm by arm, our trainers' runs before stock's (they take 1.2-2.8 times as
+    long per iteration: started first, the short ones fill in beside them). ``reuse``: an archive of
+    earlier runs' scores (:mod:`nnunet_weak.benchmark.reuse`) taken instead of training again;
+    ``archive``: where every run scored here is kept in that form (may be ``reuse``)."""
     dense = RawDataset(dense_folder)
     dense.require_dense("nnunet-weak benchmark (-d)")
     cases = dense.cases()
@@ -114,14 +117,21 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
         digests = {}
         for dataset_id, dataset in {t.dataset_id: t.dataset for t in prepared}.items():
             _prepare(ws, dataset_id, dataset, plans)
-            digests[dataset.name] = labels_digest(dataset) if reuse is not None else None
+            digests[dataset.name] = labels_digest(dataset) if reuse or archive else None
         planned += [(trained, repeat, sidecar, cost, digests[trained.dataset.name])
-                    for trained in prepared for repeat in range(1, repeats + 1)]
+                    for trained in prepared for repeat in range(1, (arm.repeats or repeats) + 1)]
 
     def one(item) -> dict:
         trained, repeat, sidecar, cost, digest = item
         archived = None if reuse is None else find_archived(reuse, digest, trained.trainer, schedule, repeat, test)
         run = _run(ws, trained, repeat, schedule, images, dense, test, archived)
+        if archive is not None and run["archived"] is None and \
+                find_archived(archive, digest, trained.trainer, schedule, repeat, test) is None:
+            kept = archive_run(ws.root / run["scores"], archive, _archive_name(dense, trained, schedule, repeat),
+                               {"weak_labels_sha256": digest, "benchmark": ws.root.name, "arm": trained.arm.key,
+                                "data": trained.data, "seconds_per_iteration": _finite(run["seconds_per_iteration"]),
+                                "peak_mib": _finite(run["peak_mib"])})
+            say(f"{trained.arm.kind} {trained.arm.budget}, {trained.trainer}, repeat {repeat}: kept in {kept}")
         return {
             "kind": trained.arm.kind, "budget": trained.arm.budget, "arm": trained.arm.key, "data": trained.data,
             "trainer": trained.trainer, "repeat": repeat, "schedule": schedule,
@@ -135,15 +145,40 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
             "test_cases": run["cases"], "scores": run["scores"],
         }
 
-    return run_all(planned, one, jobs)
+    return run_all(planned, one, jobs, start_order([item[0] for item in planned]))
 
 
-def run_all(items: Sequence, one: Callable, jobs: int) -> list:
-    """``one(item)`` for every item, ``jobs`` at a time, results in the items' order. The first
-    failure (or Ctrl-C) starts no further item: the runs in progress end (Ctrl-C reaches their
-    nnU-Net processes too), then the failure is raised."""
+def start_order(runs: Sequence[Trained]) -> list[int]:
+    """The indices of ``runs`` in the order they start: arm by arm as first listed, within an arm our
+    trainers' runs before stock's, otherwise as listed."""
+    arms: dict[str, int] = {}
+    for run in runs:
+        arms.setdefault(run.arm.key, len(arms))
+    return sorted(range(len(runs)), key=lambda i: (arms[runs[i].arm.key], runs[i].trainer == STOCK))
+
+
+def _archive_name(dense: RawDataset, trained: Trained, schedule: str, repeat: int) -> str:
+    """``<dense dataset>-<weak dataset>__<trainer>__<schedule>[__repeat-k]``, as the archive names runs."""
+    weak = trained.dataset.name.split("_", 1)[1]
+    return f"{dense.name.split('_', 1)[1]}-{weak}__{trained.trainer}__{schedule}" + \
+        (f"__repeat-{repeat}" if repeat > 1 else "")
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else value
+
+
+def run_all(items: Sequence, one: Callable, jobs: int, start: Sequence[int] | None = None) -> list:
+    """``one(item)`` for every item, ``jobs`` at a time, started in the order of the indices
+    ``start`` (default: the items' order), results in the items' order. The first failure (or
+    Ctrl-C) starts no further item: the runs in progress end (Ctrl-C reaches their nnU-Net
+    processes too), then the failure is raised."""
+    start = list(range(len(items))) if start is None else list(start)
+    if sorted(start) != list(range(len(items))):
+        raise ValueError(f"start order {start} is not an order of {len(items)} items")
     if jobs == 1:
-        return [one(item) for item in items]
+        results = {i: one(items[i]) for i in start}
+        return [results[i] for i in range(len(items))]
     stop = threading.Event()
 
     def guarded(item):
@@ -156,7 +191,8 @@ def run_all(items: Sequence, one: Callable, jobs: int) -> list:
             raise
 
     pool = ThreadPoolExecutor(max_workers=jobs)  # each run waits on nnU-Net's processes
-    futures = [pool.submit(guarded, item) for item in items]
+    submitted = {i: pool.submit(guarded, items[i]) for i in start}
+    futures = [submitted[i] for i in range(len(items))]
     try:
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         failed = [f for f in futures if f in done and f.exception() is not None]
@@ -317,7 +353,8 @@ def _run(ws: Workspace, trained: Trained, repeat: int, schedule: str, images: Pa
          test: list[str], archived: Path | None = None) -> dict:
     """Train (or reuse, or continue), predict the held-out cases and score them against the dense
     truth, unless scored already or ``archived`` (an earlier run's scores) is given; returns the
-    scores' means, where they are, seconds per iteration and peak memory."""
+    scores' means, where they are, seconds per iteration, peak memory and the archived file the
+    scores were taken from (None for a run of this benchmark)."""
     epochs, iterations, plans, device, tta = SCHEDULES[schedule]
     settings = {"nnUNet_weak_repeat": str(repeat)} if repeat > 1 else {}
     tag = settings_tag(settings)
@@ -364,4 +401,5 @@ def _run(ws: Workspace, trained: Trained, repeat: int, schedule: str, images: Pa
         training_log_seconds_per_iteration(results, iterations)
     return {"mean": mean, "cases": summary["cases"], "scores": str(scores.relative_to(ws.root)),
             "seconds_per_iteration": float("nan") if seconds is None else seconds,
-            "peak_mib": float("nan") if kept.get("peak_mib") is None else kept["peak_mib"]}
+            "peak_mib": float("nan") if kept.get("peak_mib") is None else kept["peak_mib"],
+            "archived": kept.get("archived")}
