@@ -300,6 +300,35 @@ def test_report_averages_repeats_and_pairs_ours_with_stock_by_hand(tmp_path):
 
 
 
+def test_what_to_buy_names_the_front_and_the_cheapest_annotation_near_full_labels_by_hand():
+    from nnunet_weak.benchmark.report import best_buys, markdown
+
+    def group(kind, budget, trainer, dice, hours, data="weak"):
+        return {"kind": kind, "budget": budget, "data": data, "trainer": trainer, "runs": 2, "dice": dice,
+                "dice_sd": 0.01, "hd95": 2.0, "surface_dice": 0.9, "annotator_hours": hours, "voxel_percent": 1.0,
+                "seconds_per_iteration": 1.0, "peak_mib": 100.0}
+
+    ours = "nnUNetTrainerCrossTeach"
+    groups = [group("full", "all", STOCK, 0.85, 40.0),
+              group("slices", "1 axial", STOCK, 0.60, 1.0), group("slices", "1 axial", ours, 0.70, 1.0),
+              group("slices", "6 axial", STOCK, 0.84, 6.0), group("slices", "6 axial", ours, 0.83, 6.0),
+              group("points", "7 clicks", STOCK, 0.65, 2.0),  # dearer than 1 axial, worse: off the front
+              group("semi", "4 labelled", STOCK, 0.80, 5.0, data="labelled only")]
+    buys = best_buys(groups)
+    assert [(b["kind"], b["budget"], b["trainer"], b["efficient"]) for b in buys] == [
+        ("slices", "1 axial", ours, True), ("points", "7 clicks", STOCK, False), ("semi", "4 labelled", STOCK, True),
+        ("slices", "6 axial", STOCK, True), ("full", "all", STOCK, True)]
+    text = markdown(groups, [], DEFAULTS)
+    assert f"| 1.00 | 1.00 | slices | 1 axial | {ours} | 0.7000 | 2 | yes |" in text
+    assert f"| 2.00 | 1.00 | points | 7 clicks | {STOCK} | 0.6500 | 2 |  |" in text
+    assert f"| 5.00 | 1.00 | semi | 4 labelled | {STOCK} (labelled only) | 0.8000 | 2 | yes |" in text
+    assert (f"- Within 0.01 Dice of full labels (0.8500, 40.00 h): slices 6 axial with {STOCK}, 0.8400 for 6.00 h "
+            "(15 % of full labels' hours).") in text
+    assert f"- Within 0.05 Dice of full labels (0.8500, 40.00 h): semi 4 labelled with {STOCK}, 0.8000" in text
+    no_full = markdown(groups[1:], [], DEFAULTS)
+    assert "No full-label run to compare" in no_full and "Within 0.01" not in no_full
+
+
 def _noise(folder: Path, channel: int, rng: np.random.Generator) -> None:
     """Replace one channel of every image in ``folder`` with loud noise."""
     for path in folder.glob(f"*_{channel:04d}.nii.gz"):

@@ -1,6 +1,7 @@
 """The benchmark's report folder: ``results.csv`` and ``results.json`` (one row per run),
-``report.md`` (one line per kind, budget and trainer, runs averaged; paired per-case comparisons
-of ours against stock; the cost model's rates and sources) and ``dice_vs_cost.png``."""
+``report.md`` (one line per kind, budget and trainer, runs averaged; what to buy: each annotation
+with its best trainer against annotator hours; paired per-case comparisons of ours against stock;
+the cost model's rates and sources) and ``dice_vs_cost.png``."""
 
 from __future__ import annotations
 
@@ -54,6 +55,24 @@ def group_runs(rows: list[dict]) -> list[dict]:
     return out
 
 
+TOLERANCES = (0.01, 0.02, 0.05)  # Dice below full labels' that "what to buy" names the cheapest annotation for
+
+
+def best_buys(groups: list[dict]) -> list[dict]:
+    """Each annotation (kind and budget) with its best trainer, cheapest first; ``efficient``: no
+    cheaper annotation scored as well (the Dice-against-hours front)."""
+    best: dict[tuple, dict] = {}
+    for g in groups:
+        key = (g["kind"], g["budget"])
+        if key not in best or g["dice"] > best[key]["dice"]:
+            best[key] = g
+    out, top = [], -math.inf
+    for g in sorted(best.values(), key=lambda g: (g["annotator_hours"], -g["dice"])):
+        out.append({**g, "efficient": g["dice"] > top})
+        top = max(top, g["dice"])
+    return out
+
+
 def paired_comparisons(rows: list[dict], work: Path) -> list[dict]:
     """Per arm, each trainer of ours against each stock run group on the same test cases (per case:
     Dice averaged over classes, then over a side's repeats), beside the largest spread between two
@@ -100,6 +119,7 @@ def markdown(groups: list[dict], comparisons: list[dict], cost_model: dict[str, 
         lines.append(f"| {g['kind']} | {g['budget']} | {trainer} | {g['dice']:.4f}{spread} | {g['hd95']:.2f} "
                      f"| {g['surface_dice']:.4f} | {g['annotator_hours']:.2f} | {g['voxel_percent']:.2f} "
                      f"| {g['seconds_per_iteration']:.2f} | {g['peak_mib']:.0f} | {g['runs']} |")
+    lines += _what_to_buy(groups)
     lines += ["", "## Ours against stock, case by case", ""]
     if comparisons:
         lines += ["| kind | budget | ours | stock | runs | ours - stock | standard error | ours better on "
@@ -119,6 +139,32 @@ def markdown(groups: list[dict], comparisons: list[dict], cost_model: dict[str, 
         seconds = "derived per case" if rate.seconds is None else f"{rate.seconds:g}"
         lines.append(f"| {key} | {seconds} | {rate.status} | {rate.source} |")
     return "\n".join(lines) + "\n"
+
+
+def _what_to_buy(groups: list[dict]) -> list[str]:
+    buys = best_buys(groups)
+    full = next((b for b in buys if b["kind"] == "full"), None)
+    lines = ["", "## What to buy", "",
+             "Each annotation with the trainer that scored best on it, cheapest first. *Front*: no cheaper "
+             "annotation scored as well; the others cost more for less. Differences within the spread between "
+             "repeats (the table's ±, and the paired comparisons below) are no evidence.", "",
+             "| annotator hours | % voxels | kind | budget | best trainer | Dice | runs | front |",
+             "|---|---|---|---|---|---|---|---|"]
+    for b in buys:
+        trainer = b["trainer"] + ("" if b["data"] == "weak" else f" ({b['data']})")
+        lines.append(f"| {b['annotator_hours']:.2f} | {b['voxel_percent']:.2f} | {b['kind']} | {b['budget']} "
+                     f"| {trainer} | {b['dice']:.4f} | {b['runs']} | {'yes' if b['efficient'] else ''} |")
+    if full is None:
+        return lines + ["", "No full-label run to compare the annotations with (add `[[kind]] name = \"full\"`)."]
+    lines.append("")
+    for tolerance in TOLERANCES:
+        cheapest = next((b for b in buys if b["dice"] >= full["dice"] - tolerance - 1e-9), full)
+        share = cheapest["annotator_hours"] / full["annotator_hours"] if full["annotator_hours"] else math.nan
+        lines.append(f"- Within {tolerance:g} Dice of full labels ({full['dice']:.4f}, "
+                     f"{full['annotator_hours']:.2f} h): {cheapest['kind']} {cheapest['budget']} with "
+                     f"{cheapest['trainer']}, {cheapest['dice']:.4f} "
+                     f"for {cheapest['annotator_hours']:.2f} h ({100 * share:.0f} % of full labels' hours).")
+    return lines
 
 
 def plot(groups: list[dict], path: Path) -> None:
