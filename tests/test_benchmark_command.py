@@ -176,6 +176,8 @@ def test_benchmark_command_end_to_end_on_two_channels_and_3mm_slices_then_reused
     assert main(command) == 0
     first = capfd.readouterr().out
     assert "training 2 x 5 iterations" in first
+    assert "[run 1 of 2] slices 2 axis0, nnUNetTrainerBenchmark, repeat 1: training" in first
+    assert "[run 2 of 2] full all, nnUNetTrainerBenchmark, repeat 1: training" in first
 
     report = work / "report"
     with open(report / "results.csv") as f:

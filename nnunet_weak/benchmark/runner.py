@@ -121,17 +121,22 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
         planned += [(trained, repeat, sidecar, cost, digests[trained.dataset.name])
                     for trained in prepared for repeat in range(1, (arm.repeats or repeats) + 1)]
 
+    start = start_order([item[0] for item in planned])
+    position = {id(planned[index]): number for number, index in enumerate(start, 1)}
+
     def one(item) -> dict:
         trained, repeat, sidecar, cost, digest = item
         archived = None if reuse is None else find_archived(reuse, digest, trained.trainer, schedule, repeat, test)
-        run = _run(ws, trained, repeat, schedule, images, dense, test, archived)
+        progress = f"run {position[id(item)]} of {len(planned)}"
+        run = _run(ws, trained, repeat, schedule, images, dense, test, archived, progress)
         if archive is not None and run["archived"] is None and \
                 find_archived(archive, digest, trained.trainer, schedule, repeat, test) is None:
             kept = archive_run(ws.root / run["scores"], archive, _archive_name(dense, trained, schedule, repeat),
                                {"weak_labels_sha256": digest, "benchmark": ws.root.name, "arm": trained.arm.key,
                                 "data": trained.data, "seconds_per_iteration": _finite(run["seconds_per_iteration"]),
                                 "peak_mib": _finite(run["peak_mib"])})
-            say(f"{trained.arm.kind} {trained.arm.budget}, {trained.trainer}, repeat {repeat}: kept in {kept}")
+            say(f"[{progress}] {trained.arm.kind} {trained.arm.budget}, {trained.trainer}, repeat {repeat}: "
+                f"kept in {kept}")
         return {
             "kind": trained.arm.kind, "budget": trained.arm.budget, "arm": trained.arm.key, "data": trained.data,
             "trainer": trained.trainer, "repeat": repeat, "schedule": schedule,
@@ -145,7 +150,7 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
             "test_cases": run["cases"], "scores": run["scores"],
         }
 
-    return run_all(planned, one, jobs, start_order([item[0] for item in planned]))
+    return run_all(planned, one, jobs, start)
 
 
 def start_order(runs: Sequence[Trained]) -> list[int]:
@@ -350,7 +355,7 @@ def _test_images(ws: Workspace, dense: RawDataset, test: list[str]) -> Path:
 
 
 def _run(ws: Workspace, trained: Trained, repeat: int, schedule: str, images: Path, dense: RawDataset,
-         test: list[str], archived: Path | None = None) -> dict:
+         test: list[str], archived: Path | None = None, progress: str = "") -> dict:
     """Train (or reuse, or continue), predict the held-out cases and score them against the dense
     truth, unless scored already or ``archived`` (an earlier run's scores) is given; returns the
     scores' means, where they are, seconds per iteration, peak memory and the archived file the
@@ -360,7 +365,7 @@ def _run(ws: Workspace, trained: Trained, repeat: int, schedule: str, images: Pa
     tag = settings_tag(settings)
     run_ws = Workspace(ws.root, f"nnUNet_results_{schedule}{tag}")
     name = f"{trained.dataset.name}__{trained.trainer}__{schedule}{tag}"
-    label = f"{trained.arm.kind} {trained.arm.budget}, {trained.trainer}" + \
+    label = (f"[{progress}] " if progress else "") + f"{trained.arm.kind} {trained.arm.budget}, {trained.trainer}" + \
         (f" ({trained.data})" if trained.data != "weak" else "") + f", repeat {repeat}"
     results = run_ws.results / trained.dataset.name / f"{trained.trainer}__{plans}__3d_fullres" / "fold_0"
     logs, record = ws.root / "logs", ws.root / "runs" / f"{name}.json"
