@@ -120,6 +120,8 @@ def test_archived_scores_pair_like_their_folder_and_a_rescored_run_gets_its_own_
     again = archive.archive(a, tmp_path / "scores")
     assert again.name == "run_a__20261125-2012.json" and kept.is_file()
     assert sorted(f.name for f in (tmp_path / "scores").iterdir()) == [kept.name, again.name]  # nothing partial
+    twin = archive.archive(a, tmp_path / "scores", about={"fold": 1})  # the same name, the same minute
+    assert twin.name == "run_a__20261125-2012-2.json" and "fold" not in json.loads(again.read_text()).get("run", {})
     with pytest.raises(SystemExit, match="no summary.json in .*unscored"):
         archive.main([str(b), str(tmp_path / "unscored"), "--to", str(tmp_path / "other")])
     assert not (tmp_path / "other").exists()  # refused before archiving anything

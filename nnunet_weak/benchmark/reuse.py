@@ -70,7 +70,9 @@ def archive_run(scores: Path, archive: Path, name: str, about: dict | None = Non
     """Copy ``scores/summary.json`` to ``archive/<name>__<YYYYmmdd-HHMM>.json`` (the time it was
     scored, so that a repeat of the same command elsewhere gets its own file), ``about`` kept under
     ``"run"`` and the scoring machine's absolute paths reduced to folder names; written whole or not
-    at all. ``name`` is ``<protocol>__<trainer>__<schedule>[__repeat-k]`` (:func:`run_of`)."""
+    at all, never over another file (the same run name scored in the same minute, e.g. one arm in two
+    cross-validation folds, gets ``<stamp>-2``). ``name`` is ``<protocol>__<trainer>__<schedule>[__repeat-k]``
+    (:func:`run_of`)."""
     summary_file = Path(scores) / "summary.json"
     summary = json.loads(summary_file.read_text())
     if about:
@@ -79,7 +81,10 @@ def archive_run(scores: Path, archive: Path, name: str, about: dict | None = Non
         if key in summary:
             summary[key] = Path(summary[key]).name
     stamp = time.strftime("%Y%m%d-%H%M", time.gmtime(summary_file.stat().st_mtime))
-    target = Path(archive) / f"{name}__{stamp}.json"
+    target, copy = Path(archive) / f"{name}__{stamp}.json", 1
+    while target.exists():
+        copy += 1
+        target = Path(archive) / f"{name}__{stamp}-{copy}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".json.partial")
     partial.write_text(json.dumps(summary, indent=1, allow_nan=True) + "\n")
