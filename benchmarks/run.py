@@ -46,17 +46,23 @@ from nnunet_weak.benchmark.runs import (
 from nnunet_weak.dataset import RawDataset
 from nnunet_weak.dataset.convert import convert_public_dataset
 from nnunet_weak.dataset.sidecar import read_sidecar
-from nnunet_weak.pipeline import CPU_PLANS, Workspace, executable, predict, shrink_plans, train, write_single_split
+from nnunet_weak.pipeline import (
+    CPU_PLANS,
+    Workspace,
+    executable,
+    plan_at_spacing,
+    plans_name_for,
+    predict,
+    shrink_plans,
+    train,
+    write_single_split,
+)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks.archive import ARCHIVE, archive  # noqa: E402
-from benchmarks.runner_steps import (  # noqa: E402
-    plan_at_spacing,
-    plans_name_for,
-    predict_from_checkpoint,
-)
+from benchmarks.runner_steps import predict_from_checkpoint  # noqa: E402
 
 DATASETS = {
     # name: (dense id, folder name, `nnunet-weak convert` kind, default source, target spacing of the CPU schedules)
@@ -268,7 +274,7 @@ def main(argv: list[str] | None = None) -> None:
              "training_logs": [f.name for f in sorted(results.glob("training_log_*.txt"))],
              # what `nnunet-weak benchmark --reuse-scores` matches a run by, and what its row reports
              "weak_labels_sha256": labels_digest(weak), "seconds_per_iteration": seconds_per_iteration,
-             "peak_mib": None if peak != peak else peak}
+             "peak_mib": None if peak != peak else peak, "target_spacing": None if spacing is None else list(spacing)}
     print(f"per-case scores kept in {archive(scores, args.archive, about)}")
     row = format_row(args, sidecar, summary, total_iterations, seconds_per_iteration, peak, train_minutes)
     print(row)

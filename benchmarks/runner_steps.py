@@ -1,7 +1,8 @@
-"""nnU-Net steps only the benchmark runner takes: planning at another target spacing and
-predicting with one checkpoint (the seconds per iteration: ``nnunet_weak/benchmark/runs.py``).
+"""The nnU-Net step only the benchmark runner takes: predicting with one checkpoint (the seconds
+per iteration: ``nnunet_weak/benchmark/runs.py``).
 
-The steps users and the demo share (plan, shrink the plans for a CPU, train, predict) live in
+The steps users and the demo share (plan, at another target spacing too, shrink the plans for a
+CPU, train, predict) live in
 ``nnunet_weak/pipeline.py``; these build on its ``run`` so the benchmarks still drive the stock
 commands exactly as a user would type them.
 """
@@ -9,30 +10,9 @@ commands exactly as a user would type them.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 
-from nnunet_weak.pipeline import Workspace, plan_and_preprocess, run
-
-
-def plans_name_for(target_spacing: Sequence[float] | None) -> str:
-    """nnUNetPlans, or nnUNetPlans_<spacing>mm for plans made for another target spacing."""
-    if target_spacing is None:
-        return "nnUNetPlans"
-    return "nnUNetPlans_" + "x".join(f"{s:g}" for s in target_spacing) + "mm"
-
-
-def plan_at_spacing(ws: Workspace, dataset_id: int, target_spacing: Sequence[float] | None,
-                    log: Path | None = None, processes: int = 2) -> str:
-    """Plan and preprocess (3d_fullres) with the stock command; returns the plans' name. With
-    ``target_spacing`` nnU-Net plans for that spacing instead of its own (patch size and network
-    follow from it) and writes the plans as ``nnUNetPlans_<spacing>mm``, leaving nnUNetPlans free
-    for the stock plan."""
-    extra, name = [], plans_name_for(target_spacing)
-    if target_spacing is not None:
-        extra = ["-overwrite_target_spacing", *(f"{s:g}" for s in target_spacing), "-overwrite_plans_name", name]
-    plan_and_preprocess(ws, dataset_id, log=log, processes=processes, extra_args=extra)
-    return name
+from nnunet_weak.pipeline import run
 
 
 def predict_from_checkpoint(checkpoint: Path, images: Path, output: Path, device: str = "cpu",

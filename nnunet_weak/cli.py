@@ -333,6 +333,16 @@ def _trainers_override(values: list[str] | None) -> dict[str, tuple[str, ...]]:
     return override
 
 
+def _target_spacing(values: list[float] | None) -> list[float] | None:
+    """``--target-spacing``: one value for every axis, or three; positive millimetres."""
+    if values is None:
+        return None
+    if len(values) not in (1, 3) or not all(v > 0 for v in values):
+        raise WeakDatasetError(f"--target-spacing takes one or three positive spacings in mm (nnU-Net's axis "
+                               f"order), got {' '.join(f'{v:g}' for v in values)}")
+    return values * 3 if len(values) == 1 else values
+
+
 def cmd_benchmark(args) -> None:
     from nnunet_weak.benchmark.cost import load_cost_model
     from nnunet_weak.benchmark.protocol import DEFAULT_PROTOCOL, read_protocol
@@ -348,15 +358,17 @@ def cmd_benchmark(args) -> None:
     archive = Path(args.archive) if args.archive else None
     if archive is not None and archive.exists() and not archive.is_dir():
         raise WeakDatasetError(f"--archive {archive} is a file; give a folder (made if missing)")
+    spacing = _target_spacing(args.target_spacing)
     if args.folds is not None:
         from nnunet_weak.benchmark.folds import run_cross_validation
 
         rows = run_cross_validation(_dataset_folder(args.d), Path(args.o), arms, args.schedule, args.repeats,
-                                    cost_model, args.folds, jobs=args.jobs, reuse=reuse, archive=archive)
+                                    cost_model, args.folds, jobs=args.jobs, reuse=reuse, archive=archive,
+                                    target_spacing=spacing)
     else:
         rows = run_benchmark(_dataset_folder(args.d), Path(args.o), arms, args.schedule, args.repeats, cost_model,
                              test_cases=_case_list(args.test_cases) or None, jobs=args.jobs, reuse=reuse,
-                             archive=archive)
+                             archive=archive, target_spacing=spacing)
     folder = write_report(rows, Path(args.o), cost_model)
     print((folder / "report.md").read_text().split("\n## Ours against stock", 1)[0])  # table and what to buy
     print(f"report: {folder} (report.md, results.csv, results.json, dice_vs_cost.png)")
@@ -511,6 +523,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--archive", metavar="FOLDER", help="keep every run scored here in FOLDER (made if missing) in "
                    "the form --reuse-scores reads, so that another machine or a later benchmark takes it instead of "
                    "training again (may be the --reuse-scores folder)")
+    p.add_argument("--target-spacing", nargs="+", type=float, metavar="MM",
+                   help="plan at this spacing instead of nnU-Net's own (nnU-Net's -overwrite_target_spacing, its "
+                   "axis order; one value for all axes), e.g. large images on a CPU schedule; predictions are "
+                   "scored at the images' own spacing")
     split = p.add_mutually_exclusive_group()
     split.add_argument("--test-cases", nargs="+", metavar="CASE_OR_FILE",
                        help="held-out test cases (default: every fifth case in sorted order)")

@@ -100,6 +100,27 @@ def plan_and_preprocess(ws: Workspace, dataset_id: int, configuration: str = "3d
          "-npfp", str(processes), "--verify_dataset_integrity", *extra_args], ws.env(nnUNet_n_proc_DA="1"), log)
 
 
+def plans_name_for(target_spacing: Sequence[float] | None) -> str:
+    """nnUNetPlans, or nnUNetPlans_<spacing>mm for plans made for another target spacing."""
+    if target_spacing is None:
+        return "nnUNetPlans"
+    return "nnUNetPlans_" + "x".join(f"{s:g}" for s in target_spacing) + "mm"
+
+
+def plan_at_spacing(ws: Workspace, dataset_id: int, target_spacing: Sequence[float] | None,
+                    log: Path | None = None, processes: int = 2) -> str:
+    """Plan and preprocess (3d_fullres) with the stock command; returns the plans' name. With
+    ``target_spacing`` (mm, nnU-Net's axis order) nnU-Net plans for that spacing instead of its own
+    (``-overwrite_target_spacing``: patch size and network follow from it) and writes the plans as
+    ``nnUNetPlans_<spacing>mm``, leaving nnUNetPlans free for the stock plan. Predictions are
+    resampled back to each image's own spacing by ``nnUNetv2_predict`` as usual."""
+    extra, name = [], plans_name_for(target_spacing)
+    if target_spacing is not None:
+        extra = ["-overwrite_target_spacing", *(f"{s:g}" for s in target_spacing), "-overwrite_plans_name", name]
+    plan_and_preprocess(ws, dataset_id, log=log, processes=processes, extra_args=extra)
+    return name
+
+
 def preprocessed_cases(ws: Workspace, dataset_name: str, configuration: str = "3d_fullres",
                        plans: str = "nnUNetPlans") -> int:
     """How many cases ``plan_and_preprocess`` has finished (nnU-Net writes a case's ``.pkl`` after its

@@ -428,6 +428,15 @@ def test_a_work_folder_serves_one_dataset_and_one_test_split(tmp_path):
     with pytest.raises(WeakDatasetError, match="holds nnU-Net's 5-fold cross-validation, not the held-out cases "
                        "hippocampus_011; give --folds, or another -o"):
         claim(folds, sample, {"test_cases": ["hippocampus_011"]})
+    # plans at another target spacing are another benchmark: its preprocessed data and trainings differ
+    with pytest.raises(WeakDatasetError, match="is planned at nnU-Net's own target spacing, not 2 x 2 x 2 mm; "
+                       "give no --target-spacing, or another -o"):
+        claim(ws, sample, {"test_cases": ["hippocampus_011"], "target_spacing": [2.0, 2.0, 2.0]})
+    coarse = Workspace(tmp_path / "coarse")
+    claim(coarse, sample, {"test_cases": ["hippocampus_011"], "target_spacing": [2.0, 2.0, 3.0]})
+    with pytest.raises(WeakDatasetError, match="is planned at 2 x 2 x 3 mm, not nnU-Net's own target spacing; "
+                       "give --target-spacing 2 2 3, or another -o"):
+        claim(coarse, sample, {"test_cases": ["hippocampus_011"]})
 
 
 def _full_scores(work: Path, name: str, scores: dict[str, tuple[float, float]]) -> str:
@@ -574,3 +583,39 @@ def test_reuse_matches_runs_by_their_weak_labels_trainer_schedule_repeat_and_cas
     assert find_archived(tmp_path, digest, STOCK, "cpu-2k", 1, cases).name.startswith("c__")  # a, b: no
     assert find_archived(tmp_path, digest, STOCK, "cpu-2k", 2, cases) is None
     assert find_archived(tmp_path, digest, "nnUNetTrainerGatedCRF", "cpu-2k", 1, cases) is None
+    # planned at another target spacing: another run (run.py's left atrium at 2 mm), not taken at nnU-Net's own
+    assert find_archived(tmp_path, digest, STOCK, "cpu-2k", 1, cases, [2.0, 2.0, 2.0]) is None
+    (tmp_path / f"d__{STOCK}__cpu-2k__20261202-0000.json").write_text(json.dumps(
+        {"run": {"weak_labels_sha256": digest, "target_spacing": [2, 2, 2]}, "per_case": {c: {} for c in cases}}))
+    assert find_archived(tmp_path, digest, STOCK, "cpu-2k", 1, cases, [2.0, 2.0, 2.0]).name.startswith("d__")
+    assert find_archived(tmp_path, digest, STOCK, "cpu-2k", 1, cases).name.startswith("c__")
+
+
+@pytest.mark.slow
+def test_a_target_spacing_plans_there_scores_at_the_images_own_and_is_archived_as_another_run(tmp_path, capfd):
+    """``--target-spacing`` (nnU-Net's -overwrite_target_spacing; the left atrium's CPU schedule):
+    the CPU plans train at 3 mm isotropic on the 1 x 1 x 3 mm dataset, the held-out case is predicted
+    back at its own grid and scored against its dense truth, and the archived run says where it was
+    planned, so that a benchmark at nnU-Net's own spacing does not take it."""
+    from nnunet_weak.benchmark.reuse import find_archived, labels_digest
+
+    dense = _two_channel_anisotropic(tmp_path / "Dataset980_TwoChannelAniso")
+    protocol = _protocol(tmp_path, '[[kind]]\nname = "full"\n')
+    work, archive = tmp_path / "work", tmp_path / "archive"
+    assert main(["benchmark", "-d", str(dense), "-o", str(work), "--protocol", str(protocol), "--schedule", "smoke",
+                 "--target-spacing", "3", "--archive", str(archive)]) == 0
+    assert "planning and preprocessing Dataset501_full-all at 3 x 3 x 3 mm" in capfd.readouterr().out
+    preprocessed = work / "nnUNet_preprocessed" / "Dataset501_full-all"
+    assert not (preprocessed / "nnUNetPlans.json").exists()
+    cpu = json.loads((preprocessed / "nnUNetPlans_cpu.json").read_text())["configurations"]["3d_fullres"]
+    assert cpu["spacing"] == [3.0, 3.0, 3.0] and cpu["data_identifier"] == "nnUNetPlans_3x3x3mm_3d_fullres"
+    (row,) = json.loads((work / "report" / "results.json").read_text())
+    predicted = sitk.ReadImage(str(work / "predictions" / Path(row["scores"]).name / "hippocampus_011.nii.gz"))
+    truth = sitk.ReadImage(str(dense / "labelsTr" / "hippocampus_011.nii.gz"))
+    assert predicted.GetSize() == truth.GetSize() and predicted.GetSpacing() == truth.GetSpacing()
+    assert row["test_cases"] == 1 and 0 <= row["dice"] <= 1
+    (kept,) = archive.iterdir()
+    assert json.loads(kept.read_text())["run"]["target_spacing"] == [3.0, 3.0, 3.0]
+    digest = labels_digest(RawDataset(work / "nnUNet_raw" / row["dataset"]))
+    assert find_archived(archive, digest, STOCK, "smoke", 1, ["hippocampus_011"], [3.0, 3.0, 3.0]) == kept
+    assert find_archived(archive, digest, STOCK, "smoke", 1, ["hippocampus_011"]) is None

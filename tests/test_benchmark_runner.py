@@ -289,8 +289,7 @@ def test_plans_for_another_target_spacing_leave_the_stock_plans_alone(tmp_path, 
 
     import numpy as np
 
-    from benchmarks.runner_steps import plan_at_spacing
-    from nnunet_weak.pipeline import Workspace, shrink_plans
+    from nnunet_weak.pipeline import Workspace, plan_at_spacing, shrink_plans
 
     ws = Workspace(tmp_path / "ws")
     ws.raw.mkdir(parents=True)

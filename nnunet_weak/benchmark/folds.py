@@ -26,10 +26,11 @@ POOLED = "scores_pooled"  # work/scores_pooled/<run>: the folds' per-case scores
 
 def run_cross_validation(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule: str, repeats: int,
                          cost_model: dict[str, Rate], folds: Sequence[int], jobs: int = 1,
-                         reuse: Path | None = None, archive: Path | None = None) -> list[dict]:
-    """Run the benchmark on each of nnU-Net's ``folds`` (0-4) and return one row per run pooled
-    over them (Dice, HD95 and surface Dice over every held-out case; annotator hours, % voxels and
-    seconds per iteration averaged over the folds)."""
+                         reuse: Path | None = None, archive: Path | None = None,
+                         target_spacing: Sequence[float] | None = None) -> list[dict]:
+    """Run the benchmark on each of nnU-Net's ``folds`` (0-4) (planned at ``target_spacing`` if
+    given) and return one row per run pooled over them (Dice, HD95 and surface Dice over every
+    held-out case; annotator hours, % voxels and seconds per iteration averaged over the folds)."""
     dense = RawDataset(dense_folder)
     dense.require_dense("nnunet-weak benchmark (-d)")
     cases = dense.cases()
@@ -38,7 +39,9 @@ def run_cross_validation(dense_folder: Path, work: Path, arms: Sequence[Arm], sc
                                "cross-validation; give --test-cases instead of --folds")
     folds = sorted(set(folds))
     root = Path(work).resolve()
-    claim(Workspace(root), dense, {"cross_validation": FOLDS})  # any folds of it: run more of them later
+    spacing = None if target_spacing is None else [float(s) for s in target_spacing]
+    # any folds of it: run more of them later
+    claim(Workspace(root), dense, {"cross_validation": FOLDS, **({"target_spacing": spacing} if spacing else {})})
     validation = crossval_validation_cases(cases)
     rows = []
     for fold in folds:
@@ -46,7 +49,7 @@ def run_cross_validation(dense_folder: Path, work: Path, arms: Sequence[Arm], sc
             f"(work: {root / f'fold_{fold}'})")
         for row in run_benchmark(dense.folder, root / f"fold_{fold}", arms, schedule, repeats, cost_model,
                                  test_cases=validation[fold], jobs=jobs, reuse=reuse,
-                                 archive=archive):
+                                 archive=archive, target_spacing=spacing):
             rows.append({**row, "fold": fold, "scores": f"fold_{fold}/{row['scores']}"})
     names = {value: name for name, value in dense.labels.items()}
     return pool_folds(rows, root, [names[c] for c in dense.foreground_classes], str(dense.folder.resolve()))

@@ -2,7 +2,8 @@
 
 A run is the same when its weak labels are the same voxel for voxel (:func:`labels_digest`, over
 the decoded label maps, so two derivations written at different times match), its trainer, schedule
-and repeat are, and it scored the same held-out cases. The archive is ``benchmarks/scores``'s kind
+and repeat are, it was planned at the same target spacing (``run.target_spacing``; none: nnU-Net's
+own), and it scored the same held-out cases. The archive is ``benchmarks/scores``'s kind
 (``benchmarks/archive.py``): one ``<protocol>__<trainer>__<schedule>[__repeat-k]__<stamp>.json`` per
 run, its ``run`` entry holding ``weak_labels_sha256``; runs with other settings in their name
 (warm starts, teachers, trainer settings) are never taken. ``nnunet-weak benchmark --archive``
@@ -50,9 +51,9 @@ def run_of(file: Path) -> tuple[str, str, int] | None:
 
 
 def find_archived(archive: Path, digest: str, trainer: str, schedule: str, repeat: int,
-                  test_cases: list[str]) -> Path | None:
-    """The first archived run (by file name) with these weak labels, trainer, schedule and repeat
-    that scored exactly ``test_cases``; None when there is none."""
+                  test_cases: list[str], target_spacing: list[float] | None = None) -> Path | None:
+    """The first archived run (by file name) with these weak labels, trainer, schedule, repeat and
+    target spacing (None: nnU-Net's own) that scored exactly ``test_cases``; None when there is none."""
     for file in sorted(Path(archive).glob("*.json")):
         if run_of(file) != (trainer, schedule, repeat):
             continue
@@ -60,7 +61,8 @@ def find_archived(archive: Path, digest: str, trainer: str, schedule: str, repea
             summary = json.loads(file.read_text())
         except (OSError, ValueError):
             continue
-        if summary.get("run", {}).get("weak_labels_sha256") == digest and \
+        about = summary.get("run", {})
+        if about.get("weak_labels_sha256") == digest and about.get("target_spacing") == target_spacing and \
                 sorted(summary.get("per_case", {})) == sorted(test_cases):
             return file
     return None

@@ -45,7 +45,8 @@ from nnunet_weak.evaluation.evaluate import evaluate_folders, strict_to_nan, wri
 from nnunet_weak.pipeline import (
     CPU_PLANS,
     Workspace,
-    plan_and_preprocess,
+    plan_at_spacing,
+    plans_name_for,
     predict,
     preprocessed_cases,
     shrink_plans,
@@ -80,7 +81,8 @@ def say(text: str) -> None:
 
 def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule: str, repeats: int,
                   cost_model: dict[str, Rate], test_cases: Sequence[str] | None = None, jobs: int = 1,
-                  reuse: Path | None = None, archive: Path | None = None) -> list[dict]:
+                  reuse: Path | None = None, archive: Path | None = None,
+                  target_spacing: Sequence[float] | None = None) -> list[dict]:
     """Run every arm's trainers ``repeats`` times (an arm's own ``repeats`` where it has one) at
     ``schedule``; returns one row per run (scores, annotator cost, seconds per iteration), in the
     protocol's order. ``test_cases`` (default every fifth case) are held out: no weak dataset holds
@@ -88,7 +90,10 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
     scoring) at a time, arm by arm, our trainers' runs before stock's (they take 1.2-2.8 times as
     long per iteration: started first, the short ones fill in beside them). ``reuse``: an archive of
     earlier runs' scores (:mod:`nnunet_weak.benchmark.reuse`) taken instead of training again;
-    ``archive``: where every run scored here is kept in that form (may be ``reuse``)."""
+    ``archive``: where every run scored here is kept in that form (may be ``reuse``).
+    ``target_spacing`` (mm, nnU-Net's axis order): plan at this spacing instead of nnU-Net's own
+    (``-overwrite_target_spacing``), e.g. a CPU schedule on large images; scored at the images' own
+    spacing all the same. Runs are taken from ``reuse`` only when planned at the same spacing."""
     dense = RawDataset(dense_folder)
     dense.require_dense("nnunet-weak benchmark (-d)")
     cases = dense.cases()
@@ -101,11 +106,13 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
         raise WeakDatasetError(f"{dense.name}: {len(cases)} cases leave no {'test' if not test else 'training'} "
                                "cases; give --test-cases")
     ws = Workspace(Path(work).resolve())
-    claim(ws, dense, {"test_cases": test})
+    spacing = None if target_spacing is None else [float(s) for s in target_spacing]
+    claim(ws, dense, {"test_cases": test, **({"target_spacing": spacing} if spacing else {})})
     objects = _slice_objects(ws, dense, training)
     ids = _dataset_ids(ws)
     images = _test_images(ws, dense, test)
     epochs, iterations, plans, device, tta = SCHEDULES[schedule]
+    plans = training_plans(schedule, spacing)
     planned = []
     for arm in arms:
         weak, baseline, bought = _weak_datasets(ws, ids, dense, arm, training)
@@ -116,7 +123,7 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
             prepared.insert(0, Trained(arm, LABELLED_ONLY, baseline, ids[baseline.name], STOCK))
         digests = {}
         for dataset_id, dataset in {t.dataset_id: t.dataset for t in prepared}.items():
-            _prepare(ws, dataset_id, dataset, plans)
+            _prepare(ws, dataset_id, dataset, plans, spacing)
             digests[dataset.name] = labels_digest(dataset) if reuse or archive else None
         planned += [(trained, repeat, sidecar, cost, digests[trained.dataset.name])
                     for trained in prepared for repeat in range(1, (arm.repeats or repeats) + 1)]
@@ -126,15 +133,16 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
 
     def one(item) -> dict:
         trained, repeat, sidecar, cost, digest = item
-        archived = None if reuse is None else find_archived(reuse, digest, trained.trainer, schedule, repeat, test)
+        archived = None if reuse is None else \
+            find_archived(reuse, digest, trained.trainer, schedule, repeat, test, spacing)
         progress = f"run {position[id(item)]} of {len(planned)}"
-        run = _run(ws, trained, repeat, schedule, images, dense, test, archived, progress)
+        run = _run(ws, trained, repeat, schedule, plans, images, dense, test, archived, progress)
         if archive is not None and run["archived"] is None and \
-                find_archived(archive, digest, trained.trainer, schedule, repeat, test) is None:
+                find_archived(archive, digest, trained.trainer, schedule, repeat, test, spacing) is None:
             kept = archive_run(ws.root / run["scores"], archive, _archive_name(dense, trained, schedule, repeat),
                                {"weak_labels_sha256": digest, "benchmark": ws.root.name, "arm": trained.arm.key,
                                 "data": trained.data, "seconds_per_iteration": _finite(run["seconds_per_iteration"]),
-                                "peak_mib": _finite(run["peak_mib"])})
+                                "peak_mib": _finite(run["peak_mib"]), "target_spacing": spacing})
             say(f"[{progress}] {trained.arm.kind} {trained.arm.budget}, {trained.trainer}, repeat {repeat}: "
                 f"kept in {kept}")
         return {
@@ -214,17 +222,23 @@ def run_all(items: Sequence, one: Callable, jobs: int, start: Sequence[int] | No
 
 
 def claim(ws: Workspace, dense: RawDataset, split: dict) -> None:
-    """One work folder per benchmark: refuse one that holds another dataset's or another split's
-    (``split``: {"test_cases": [...]} or {"cross_validation": 5})."""
+    """One work folder per benchmark: refuse one that holds another dataset's, another split's
+    (``split``: {"test_cases": [...]} or {"cross_validation": 5}) or another target spacing's
+    (``split``'s "target_spacing", absent for nnU-Net's own)."""
     path = ws.root / BENCHMARK_FILE
     mine = {"dataset": str(dense.folder.resolve()), **split}
     if path.is_file():
         theirs = json.loads(path.read_text())
         if theirs.get("dataset") != mine["dataset"]:
             raise WeakDatasetError(f"{path}: this work folder benchmarks {theirs.get('dataset')}; give another -o")
+        their_spacing, my_spacing = theirs.pop("target_spacing", None), mine.pop("target_spacing", None)
         if theirs != mine:
             raise WeakDatasetError(f"{path}: this work folder holds {_split_name(theirs)}, not "
                                    f"{_split_name(mine)}; give {_split_option(theirs)}, or another -o")
+        if their_spacing != my_spacing:
+            raise WeakDatasetError(f"{path}: this work folder is planned at {_spacing_name(their_spacing)}, not "
+                                   f"{_spacing_name(my_spacing)}; give {_spacing_option(their_spacing)}, "
+                                   "or another -o")
         return
     ws.root.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(mine, indent=1) + "\n")
@@ -238,6 +252,14 @@ def _split_name(split: dict) -> str:
 
 def _split_option(split: dict) -> str:
     return "--folds" if "cross_validation" in split else "those as --test-cases"
+
+
+def _spacing_name(spacing: list[float] | None) -> str:
+    return "nnU-Net's own target spacing" if spacing is None else " x ".join(f"{s:g}" for s in spacing) + " mm"
+
+
+def _spacing_option(spacing: list[float] | None) -> str:
+    return "no --target-spacing" if spacing is None else "--target-spacing " + " ".join(f"{s:g}" for s in spacing)
 
 
 def _slice_objects(ws: Workspace, dense: RawDataset, cases: list[str]) -> dict[str, dict[str, list[int]]]:
@@ -325,20 +347,29 @@ def _derive(ws: Workspace, ids: dict[str, int], name: str, dense: RawDataset, ki
     return RawDataset(folder)
 
 
-def _prepare(ws: Workspace, dataset_id: int, dataset: RawDataset, plans: str) -> None:
-    """Plan and preprocess once; CPU plans shrunk; fold 0 trains on every case and validates on one
-    labelled case: nnU-Net's validation (on weak labels, ignore voxels skipped) only watches the
-    training here, the scores come from the held-out cases, and each validation case costs nnU-Net's
-    final validation a whole-volume prediction."""
+def training_plans(schedule: str, target_spacing: Sequence[float] | None) -> str:
+    """The plans a schedule trains with: the CPU plans, or nnU-Net's own for the target spacing."""
+    plans = SCHEDULES[schedule][2]
+    return plans if plans == CPU_PLANS else plans_name_for(target_spacing)
+
+
+def _prepare(ws: Workspace, dataset_id: int, dataset: RawDataset, plans: str,
+             target_spacing: Sequence[float] | None = None) -> None:
+    """Plan and preprocess once (at ``target_spacing`` if given); CPU plans shrunk from those; fold 0
+    trains on every case and validates on one labelled case: nnU-Net's validation (on weak labels,
+    ignore voxels skipped) only watches the training here, the scores come from the held-out cases,
+    and each validation case costs nnU-Net's final validation a whole-volume prediction."""
     log = ws.root / "logs" / f"plan_{dataset.name}.log"
     cases = read_sidecar(dataset.folder)["cases"]
-    if preprocessed_cases(ws, dataset.name) == len(cases):
+    source = plans_name_for(target_spacing)
+    if preprocessed_cases(ws, dataset.name, plans=source) == len(cases):
         say(f"reusing the plans of {dataset.name}")
     else:
-        say(f"planning and preprocessing {dataset.name} (log: {log})")
-        plan_and_preprocess(ws, dataset_id, log=log, processes=1)
+        at = "" if target_spacing is None else f" at {' x '.join(f'{s:g}' for s in target_spacing)} mm"
+        say(f"planning and preprocessing {dataset.name}{at} (log: {log})")
+        plan_at_spacing(ws, dataset_id, target_spacing, log=log, processes=1)
     if plans == CPU_PLANS:
-        shrink_plans(ws, dataset_id)
+        shrink_plans(ws, dataset_id, source=source)
     labelled = [c for c, record in cases.items() if record["labelled"]]
     write_single_split(ws, dataset_id, sorted(cases), labelled[:1])
 
@@ -354,13 +385,13 @@ def _test_images(ws: Workspace, dense: RawDataset, test: list[str]) -> Path:
     return images
 
 
-def _run(ws: Workspace, trained: Trained, repeat: int, schedule: str, images: Path, dense: RawDataset,
-         test: list[str], archived: Path | None = None, progress: str = "") -> dict:
+def _run(ws: Workspace, trained: Trained, repeat: int, schedule: str, plans: str, images: Path,
+         dense: RawDataset, test: list[str], archived: Path | None = None, progress: str = "") -> dict:
     """Train (or reuse, or continue), predict the held-out cases and score them against the dense
     truth, unless scored already or ``archived`` (an earlier run's scores) is given; returns the
     scores' means, where they are, seconds per iteration, peak memory and the archived file the
     scores were taken from (None for a run of this benchmark)."""
-    epochs, iterations, plans, device, tta = SCHEDULES[schedule]
+    epochs, iterations, _, device, tta = SCHEDULES[schedule]
     settings = {"nnUNet_weak_repeat": str(repeat)} if repeat > 1 else {}
     tag = settings_tag(settings)
     run_ws = Workspace(ws.root, f"nnUNet_results_{schedule}{tag}")
