@@ -286,13 +286,15 @@ def test_report_averages_repeats_and_pairs_ours_with_stock_by_hand(tmp_path):
         return {"kind": "slices", "budget": "1 axial", "arm": "slices-1-axial", "data": data, "trainer": trainer,
                 "repeat": repeat, "dice": sum(dice.values()) / len(dice), "hd95": 3.0, "surface_dice": 0.5,
                 "annotator_hours": 0.5, "voxel_percent": 2.0, "seconds_per_iteration": 1.0,
-                "peak_mib": float("nan"), "scores": scores}
+                "peak_mib": float("nan"), "scores": scores, "schedule": "cpu-2k", "iterations": 2000}
 
     ours = "nnUNetTrainerCrossTeach"
     rows = [row(STOCK, 1, {"c1": 0.6, "c2": 0.8}),
             row(ours, 1, {"c1": 0.7, "c2": 0.9}), row(ours, 2, {"c1": 0.8, "c2": 0.8})]
     folder = write_report(rows, tmp_path, DEFAULTS)
     text = (folder / "report.md").read_text()
+    assert "Trained at cpu-2k (2000 iterations) on nnU-Net's plans shrunk to batch 2 and 16-128 features, one CPU " \
+        "thread. Scores against the dense truth of the held-out cases" in text
     # ours: runs 0.8 and 0.8, sd 0; per case over repeats 0.75, 0.85: differences +0.15, +0.05
     assert f"| slices | 1 axial | {ours} | 0.8000 ± 0.0000 | 3.00 | 0.5000 | 0.50 | 2.00 | 1.00 | nan | 2 |" in text
     assert f"| slices | 1 axial | {ours} | {STOCK} | 2 vs 1 | +0.1000 | 0.0500 | 2 of 2 |" in text
@@ -613,7 +615,9 @@ def test_a_target_spacing_plans_there_scores_at_the_images_own_and_is_archived_a
     predicted = sitk.ReadImage(str(work / "predictions" / Path(row["scores"]).name / "hippocampus_011.nii.gz"))
     truth = sitk.ReadImage(str(dense / "labelsTr" / "hippocampus_011.nii.gz"))
     assert predicted.GetSize() == truth.GetSize() and predicted.GetSpacing() == truth.GetSpacing()
-    assert row["test_cases"] == 1 and 0 <= row["dice"] <= 1
+    assert row["test_cases"] == 1 and 0 <= row["dice"] <= 1 and row["target_spacing"] == [3.0, 3.0, 3.0]
+    assert "Trained at smoke (10 iterations) on nnU-Net's plans shrunk to batch 2 and 16-128 features, one CPU " \
+        "thread, planned at 3 x 3 x 3 mm (--target-spacing)." in (work / "report" / "report.md").read_text()
     (kept,) = archive.iterdir()
     assert json.loads(kept.read_text())["run"]["target_spacing"] == [3.0, 3.0, 3.0]
     digest = labels_digest(RawDataset(work / "nnUNet_raw" / row["dataset"]))

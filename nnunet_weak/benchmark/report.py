@@ -15,8 +15,11 @@ from pathlib import Path
 from nnunet_weak.benchmark.cost import Rate
 from nnunet_weak.benchmark.paired import case_dice, compare, mean_over_runs, run_spread
 from nnunet_weak.benchmark.protocol import STOCK
+from nnunet_weak.benchmark.runs import SCHEDULES
+from nnunet_weak.pipeline import CPU_PLANS
 
-COLUMNS = ("kind", "budget", "data", "trainer", "repeat", "folds", "schedule", "iterations", "dataset", "dice", "hd95",
+COLUMNS = ("kind", "budget", "data", "trainer", "repeat", "folds", "schedule", "iterations", "target_spacing",
+           "dataset", "dice", "hd95",
            "surface_dice", "annotator_hours", "voxel_percent", "labelled_cases", "training_cases",
            "seconds_per_iteration", "peak_mib", "test_cases", "scores")
 
@@ -32,7 +35,7 @@ def write_report(rows: list[dict], work: Path, cost_model: dict[str, Rate]) -> P
     (folder / "results.json").write_text(json.dumps([_strict(r) for r in rows], indent=1) + "\n")
     groups = group_runs(rows)
     comparisons = paired_comparisons(rows, Path(work))
-    (folder / "report.md").write_text(markdown(groups, comparisons, cost_model, split_note(rows)))
+    (folder / "report.md").write_text(markdown(groups, comparisons, cost_model, split_note(rows), training_note(rows)))
     plot(groups, folder / "dice_vs_cost.png")
     return folder
 
@@ -106,10 +109,23 @@ def split_note(rows: list[dict]) -> str:
             "by the fold that held it out; annotator hours, % voxels and s/it averaged over the folds)")
 
 
+def training_note(rows: list[dict]) -> str:
+    """How the runs trained: schedule, iterations and plans (the CPU schedules' plans are shrunk;
+    a target spacing given to the benchmark is named)."""
+    if not rows:
+        return ""
+    row = rows[0]
+    plans = "nnU-Net's plans shrunk to batch 2 and 16-128 features, one CPU thread" \
+        if SCHEDULES[row["schedule"]][2] == CPU_PLANS else "nnU-Net's own plans"
+    spacing = row.get("target_spacing")
+    at = "" if spacing is None else f", planned at {' x '.join(f'{s:g}' for s in spacing)} mm (--target-spacing)"
+    return f"Trained at {row['schedule']} ({row['iterations']} iterations) on {plans}{at}. "
+
+
 def markdown(groups: list[dict], comparisons: list[dict], cost_model: dict[str, Rate],
-             scored_on: str = "the held-out cases") -> str:
+             scored_on: str = "the held-out cases", trained: str = "") -> str:
     lines = ["# Benchmark report", "",
-             f"Scores against the dense truth of {scored_on}; Dice is the mean over classes, averaged over "
+             f"{trained}Scores against the dense truth of {scored_on}; Dice is the mean over classes, averaged over "
              "runs (± the standard deviation between repeats). Annotator hours come from the cost model below.", "",
              "| kind | budget | trainer | Dice | HD95 (mm) | surface Dice | annotator hours | % voxels | s/it "
              "| peak MiB | runs |", "|---|---|---|---|---|---|---|---|---|---|---|"]

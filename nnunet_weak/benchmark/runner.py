@@ -148,7 +148,7 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
         return {
             "kind": trained.arm.kind, "budget": trained.arm.budget, "arm": trained.arm.key, "data": trained.data,
             "trainer": trained.trainer, "repeat": repeat, "schedule": schedule,
-            "iterations": epochs * iterations, "dataset": trained.dataset.name,
+            "iterations": epochs * iterations, "target_spacing": spacing, "dataset": trained.dataset.name,
             "dice": run["mean"]["dice"], "hd95": run["mean"]["hd95"], "surface_dice": run["mean"]["surface_dice"],
             "annotator_hours": cost["total"] / 3600,
             "annotator_seconds": {k: v for k, v in cost.items() if k != "total"},
