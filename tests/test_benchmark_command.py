@@ -260,13 +260,13 @@ def test_benchmark_command_end_to_end_on_two_channels_and_3mm_slices_then_reused
     assert record["run"]["weak_labels_sha256"] == labels_digest(full) and record["run"]["arm"] == "full-all"
     assert record["run"]["seconds_per_iteration"] == pytest.approx(again[1]["seconds_per_iteration"])
     assert record["per_case"] == json.loads((work / again[1]["scores"] / "summary.json").read_text())["per_case"]
-    # a later benchmark (here: the work folder's runs gone) takes both runs, trains nothing
-    for name in ("scores", "predictions", "runs"):
+    # a later benchmark (here: the work folder's runs and plans gone) takes both runs, plans and trains nothing
+    for name in ("scores", "predictions", "runs", "nnUNet_results_smoke", "nnUNet_preprocessed"):
         shutil.rmtree(work / name)
-    shutil.rmtree(work / "nnUNet_results_smoke")
     assert main([*command, "--reuse-scores", str(archive), "--archive", str(archive)]) == 0
     last = capfd.readouterr().out
-    assert last.count("taking the archived scores") == 2 and "training" not in last and "kept in" not in last
+    assert last.count("taking the archived scores") == 2 and "kept in" not in last
+    assert "training" not in last and "planning" not in last and not (work / "nnUNet_preprocessed").exists()
     assert [r["dice"] for r in json.loads((report / "results.json").read_text())] == [r["dice"] for r in again]
 
 

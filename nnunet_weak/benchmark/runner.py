@@ -86,7 +86,8 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
     """Run every arm's trainers ``repeats`` times (an arm's own ``repeats`` where it has one) at
     ``schedule``; returns one row per run (scores, annotator cost, seconds per iteration), in the
     protocol's order. ``test_cases`` (default every fifth case) are held out: no weak dataset holds
-    them. Every weak dataset is derived and planned first; then ``jobs`` runs (training, prediction,
+    them. Every weak dataset is derived first, and planned where a run of it trains (not where every
+    run is taken from ``reuse`` or scored already); then ``jobs`` runs (training, prediction,
     scoring) at a time, arm by arm, our trainers' runs before stock's (they take 1.2-2.8 times as
     long per iteration: started first, the short ones fill in beside them). ``reuse``: an archive of
     earlier runs' scores (:mod:`nnunet_weak.benchmark.reuse`) taken instead of training again;
@@ -121,20 +122,23 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
         prepared = [Trained(arm, "weak", weak, ids[weak.name], t) for t in arm.trainers]
         if baseline is not None:
             prepared.insert(0, Trained(arm, LABELLED_ONLY, baseline, ids[baseline.name], STOCK))
-        digests = {}
-        for dataset_id, dataset in {t.dataset_id: t.dataset for t in prepared}.items():
+        digests = {t.dataset.name: labels_digest(t.dataset) if reuse or archive else None for t in prepared}
+        runs = [(trained, repeat, sidecar, cost, digests[trained.dataset.name],
+                 None if reuse is None else find_archived(reuse, digests[trained.dataset.name], trained.trainer,
+                                                          schedule, repeat, test, spacing))
+                for trained in prepared for repeat in range(1, (arm.repeats or repeats) + 1)]
+        # planned only where a run of the dataset trains: not taken from the archive, not scored here already
+        for dataset_id, dataset in {t.dataset_id: t.dataset for t, repeat, *_, archived in runs
+                                    if archived is None and not (ws.root / "scores" / _run_name(t, schedule, repeat)
+                                                                 / "summary.json").is_file()}.items():
             _prepare(ws, dataset_id, dataset, plans, spacing)
-            digests[dataset.name] = labels_digest(dataset) if reuse or archive else None
-        planned += [(trained, repeat, sidecar, cost, digests[trained.dataset.name])
-                    for trained in prepared for repeat in range(1, (arm.repeats or repeats) + 1)]
+        planned += runs
 
     start = start_order([item[0] for item in planned])
     position = {id(planned[index]): number for number, index in enumerate(start, 1)}
 
     def one(item) -> dict:
-        trained, repeat, sidecar, cost, digest = item
-        archived = None if reuse is None else \
-            find_archived(reuse, digest, trained.trainer, schedule, repeat, test, spacing)
+        trained, repeat, sidecar, cost, digest, archived = item
         progress = f"run {position[id(item)]} of {len(planned)}"
         run = _run(ws, trained, repeat, schedule, plans, images, dense, test, archived, progress)
         if archive is not None and run["archived"] is None and \
@@ -175,6 +179,12 @@ def _archive_name(dense: RawDataset, trained: Trained, schedule: str, repeat: in
     weak = trained.dataset.name.split("_", 1)[1]
     return f"{dense.name.split('_', 1)[1]}-{weak}__{trained.trainer}__{schedule}" + \
         (f"__repeat-{repeat}" if repeat > 1 else "")
+
+
+def _run_name(trained: Trained, schedule: str, repeat: int) -> str:
+    """A run's name in the work folder (its predictions, scores, log and record)."""
+    tag = settings_tag({"nnUNet_weak_repeat": str(repeat)} if repeat > 1 else {})
+    return f"{trained.dataset.name}__{trained.trainer}__{schedule}{tag}"
 
 
 def _finite(value: float) -> float | None:
@@ -395,7 +405,7 @@ def _run(ws: Workspace, trained: Trained, repeat: int, schedule: str, plans: str
     settings = {"nnUNet_weak_repeat": str(repeat)} if repeat > 1 else {}
     tag = settings_tag(settings)
     run_ws = Workspace(ws.root, f"nnUNet_results_{schedule}{tag}")
-    name = f"{trained.dataset.name}__{trained.trainer}__{schedule}{tag}"
+    name = _run_name(trained, schedule, repeat)
     label = (f"[{progress}] " if progress else "") + f"{trained.arm.kind} {trained.arm.budget}, {trained.trainer}" + \
         (f" ({trained.data})" if trained.data != "weak" else "") + f", repeat {repeat}"
     results = run_ws.results / trained.dataset.name / f"{trained.trainer}__{plans}__3d_fullres" / "fold_0"
