@@ -279,8 +279,17 @@ def main(argv: list[str] | None = None) -> None:
     row = format_row(args, sidecar, summary, total_iterations, seconds_per_iteration, peak, train_minutes)
     print(row)
     if not args.no_row:
-        with open(args.results, "a") as f:
-            f.write(row + "\n")
+        append_row(args.results, row)
+
+
+def append_row(results: Path, row: str) -> None:
+    """Add ``row`` after the last run row of RESULTS.md's table of every run (the last line shaped
+    like it: a date first, as many cells), not under a later table; at the end when there is none."""
+    lines = results.read_text().splitlines() if results.is_file() else []
+    cells = row.count("|")
+    rows = [i for i, line in enumerate(lines) if line.startswith("| 20") and line.count("|") == cells]
+    at = rows[-1] + 1 if rows else len(lines)
+    results.write_text("\n".join([*lines[:at], row, *lines[at:]]) + "\n")
 
 
 def format_row(args, sidecar: dict, summary: dict, total_iterations: int, seconds_per_iteration: float,

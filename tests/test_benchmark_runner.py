@@ -339,3 +339,21 @@ def test_band_fill_gives_each_band_voxel_to_the_nearer_labels():
     assert filled[4, 4, 15] == 1 and filled[4, 4, 17] == 0
     assert filled[4, 4, 5] == 1 and filled[4, 4, 3] == 0
     assert filled[0, 0, 0] == 0
+
+
+def test_a_run_row_joins_the_table_of_every_run_not_a_later_table(tmp_path):
+    """RESULTS.md ends with a table of other columns (the curve's runs): run.py's row goes under the
+    last row of its own table, the file's other lines kept in order."""
+    from benchmarks.run import append_row
+
+    row = "| 2026-12-02 | p | T | cpu-2k (2000 it) | v | 0.8 | 1 | 0.9 | 16 | 1.7 | 2211 | 60.3 |"
+    old = row.replace("0.8 |", "0.7 |")
+    results = tmp_path / "RESULTS.md"
+    text = ["# Results", "", "| date | protocol | ... |", old, "", "## Curve", "", "| scored | run | Dice |",
+            "| 2026-12-02 14:10 | `x` | 0.85 |", ""]
+    results.write_text("\n".join(text))
+    append_row(results, row)
+    assert results.read_text().splitlines() == [*text[:4], row, *text[4:-1]]
+    empty = tmp_path / "NEW.md"
+    append_row(empty, row)
+    assert empty.read_text() == row + "\n"
