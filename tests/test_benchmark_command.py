@@ -433,9 +433,9 @@ def test_a_work_folder_serves_one_dataset_and_one_test_split(tmp_path):
     # plans at another target spacing are another benchmark: its preprocessed data and trainings differ
     with pytest.raises(WeakDatasetError, match="is planned at nnU-Net's own target spacing, not 2 x 2 x 2 mm; "
                        "give no --target-spacing, or another -o"):
-        claim(ws, sample, {"test_cases": ["hippocampus_011"], "target_spacing": [2.0, 2.0, 2.0]})
+        claim(ws, sample, {"test_cases": ["hippocampus_011"]}, [2.0, 2.0, 2.0])
     coarse = Workspace(tmp_path / "coarse")
-    claim(coarse, sample, {"test_cases": ["hippocampus_011"], "target_spacing": [2.0, 2.0, 3.0]})
+    claim(coarse, sample, {"test_cases": ["hippocampus_011"]}, [2, 2, 3])
     with pytest.raises(WeakDatasetError, match="is planned at 2 x 2 x 3 mm, not nnU-Net's own target spacing; "
                        "give --target-spacing 2 2 3, or another -o"):
         claim(coarse, sample, {"test_cases": ["hippocampus_011"]})

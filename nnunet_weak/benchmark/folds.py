@@ -39,9 +39,7 @@ def run_cross_validation(dense_folder: Path, work: Path, arms: Sequence[Arm], sc
                                "cross-validation; give --test-cases instead of --folds")
     folds = sorted(set(folds))
     root = Path(work).resolve()
-    spacing = None if target_spacing is None else [float(s) for s in target_spacing]
-    # any folds of it: run more of them later
-    claim(Workspace(root), dense, {"cross_validation": FOLDS, **({"target_spacing": spacing} if spacing else {})})
+    claim(Workspace(root), dense, {"cross_validation": FOLDS}, target_spacing)  # any folds of it: run more later
     validation = crossval_validation_cases(cases)
     rows = []
     for fold in folds:
@@ -49,7 +47,7 @@ def run_cross_validation(dense_folder: Path, work: Path, arms: Sequence[Arm], sc
             f"(work: {root / f'fold_{fold}'})")
         for row in run_benchmark(dense.folder, root / f"fold_{fold}", arms, schedule, repeats, cost_model,
                                  test_cases=validation[fold], jobs=jobs, reuse=reuse,
-                                 archive=archive, target_spacing=spacing):
+                                 archive=archive, target_spacing=target_spacing):
             rows.append({**row, "fold": fold, "scores": f"fold_{fold}/{row['scores']}"})
     names = {value: name for name, value in dense.labels.items()}
     return pool_folds(rows, root, [names[c] for c in dense.foreground_classes], str(dense.folder.resolve()))

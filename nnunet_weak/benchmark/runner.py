@@ -108,7 +108,7 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
                                "cases; give --test-cases")
     ws = Workspace(Path(work).resolve())
     spacing = None if target_spacing is None else [float(s) for s in target_spacing]
-    claim(ws, dense, {"test_cases": test, **({"target_spacing": spacing} if spacing else {})})
+    claim(ws, dense, {"test_cases": test}, spacing)
     objects = _slice_objects(ws, dense, training)
     ids = _dataset_ids(ws)
     images = _test_images(ws, dense, test)
@@ -231,12 +231,14 @@ def run_all(items: Sequence, one: Callable, jobs: int, start: Sequence[int] | No
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def claim(ws: Workspace, dense: RawDataset, split: dict) -> None:
+def claim(ws: Workspace, dense: RawDataset, split: dict, target_spacing: Sequence[float] | None = None) -> None:
     """One work folder per benchmark: refuse one that holds another dataset's, another split's
     (``split``: {"test_cases": [...]} or {"cross_validation": 5}) or another target spacing's
-    (``split``'s "target_spacing", absent for nnU-Net's own)."""
+    (kept as "target_spacing", absent for nnU-Net's own)."""
     path = ws.root / BENCHMARK_FILE
     mine = {"dataset": str(dense.folder.resolve()), **split}
+    if target_spacing is not None:
+        mine["target_spacing"] = [float(s) for s in target_spacing]
     if path.is_file():
         theirs = json.loads(path.read_text())
         if theirs.get("dataset") != mine["dataset"]:
