@@ -364,11 +364,11 @@ def cmd_benchmark(args) -> None:
 
         rows = run_cross_validation(_dataset_folder(args.d), Path(args.o), arms, args.schedule, args.repeats,
                                     cost_model, args.folds, jobs=args.jobs, reuse=reuse, archive=archive,
-                                    target_spacing=spacing)
+                                    target_spacing=spacing, train=not args.no_train)
     else:
         rows = run_benchmark(_dataset_folder(args.d), Path(args.o), arms, args.schedule, args.repeats, cost_model,
                              test_cases=_case_list(args.test_cases) or None, jobs=args.jobs, reuse=reuse,
-                             archive=archive, target_spacing=spacing)
+                             archive=archive, target_spacing=spacing, train=not args.no_train)
     folder = write_report(rows, Path(args.o), cost_model)
     print((folder / "report.md").read_text().split("\n## Ours against stock", 1)[0])  # table and what to buy
     print(f"report: {folder} (report.md, results.csv, results.json, dice_vs_cost.png)")
@@ -523,6 +523,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--archive", metavar="FOLDER", help="keep every run scored here in FOLDER (made if missing) in "
                    "the form --reuse-scores reads, so that another machine or a later benchmark takes it instead of "
                    "training again (may be the --reuse-scores folder)")
+    p.add_argument("--no-train", action="store_true", help="report the runs scored already (here or in "
+                   "--reuse-scores) without planning, training or predicting anything; the report lists the runs "
+                   "still to train (e.g. a look at a long benchmark from a second shell)")
     p.add_argument("--target-spacing", nargs="+", type=float, metavar="MM",
                    help="plan at this spacing instead of nnU-Net's own (nnU-Net's -overwrite_target_spacing, its "
                    "axis order; one value for all axes), e.g. large images on a CPU schedule; predictions are "

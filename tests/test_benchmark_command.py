@@ -270,6 +270,46 @@ def test_benchmark_command_end_to_end_on_two_channels_and_3mm_slices_then_reused
     assert [r["dice"] for r in json.loads((report / "results.json").read_text())] == [r["dice"] for r in again]
 
 
+def test_no_train_reports_the_runs_scored_so_far_and_lists_the_rest(tmp_path, capfd):
+    """``--no-train``: the slices run taken from an archive is reported, the full-label run (in no
+    archive) is listed as not scored yet; nothing is planned, trained or predicted."""
+    from nnunet_weak.benchmark.reuse import labels_digest
+    from nnunet_weak.evaluation.evaluate import summarise
+
+    dense = _two_channel_anisotropic(tmp_path / "Dataset980_TwoChannelAniso")
+    protocol = _protocol(tmp_path, '[[kind]]\nname = "slices"\ncounts = [2]\naxes = [0]\ntrainers = []\n'
+                                   '[[kind]]\nname = "full"\n')
+    work, archive = tmp_path / "work", tmp_path / "archive"
+    archive.mkdir()
+    command = ["benchmark", "-d", str(dense), "-o", str(work), "--protocol", str(protocol), "--schedule", "smoke",
+               "--no-train", "--reuse-scores", str(archive)]
+    assert main(command) == 0  # nothing archived yet: both runs missing, the weak datasets derived
+    assert "2 of the protocol's runs are not scored yet" in (work / "report" / "report.md").read_text()
+    assert json.loads((work / "report" / "results.json").read_text()) == []
+    capfd.readouterr()
+    slices = RawDataset(next((work / "nnUNet_raw").glob("*_slices-2-axis0")))
+    per_case = {"hippocampus_011": {"anterior": {"dice": 0.6, "hd95": 2.0, "surface_dice": 0.7, "volume_ratio": 1.0},
+                                    "posterior": {"dice": 0.8, "hd95": 4.0, "surface_dice": 0.9, "volume_ratio": 1.0}}}
+    summary = summarise(per_case, ["anterior", "posterior"], dense.name, "predictions", 1.0)
+    summary["run"] = {"weak_labels_sha256": labels_digest(slices), "seconds_per_iteration": 0.5, "peak_mib": None}
+    (archive / f"x-slices__{STOCK}__smoke__20261207-0000.json").write_text(json.dumps(summary))
+
+    assert main(command) == 0
+    out = capfd.readouterr().out
+    assert "taking the archived scores" in out and "full all, nnUNetTrainerBenchmark, repeat 1: not scored yet" in out
+    assert "training" not in out and "planning" not in out and "predicting" not in out
+    assert not (work / "nnUNet_preprocessed").exists() and not (work / "nnUNet_results_smoke").exists()
+    (row,) = json.loads((work / "report" / "results.json").read_text())
+    assert (row["kind"], row["dice"], row["seconds_per_iteration"]) == ("slices", pytest.approx(0.7), 0.5)
+    text = (work / "report" / "report.md").read_text()
+    assert "**Partial report** (`--no-train`): 1 of the protocol's runs are not scored yet" in text
+    assert f"| slices | 2 axis0 | {STOCK} | 0.7000 |" in text
+    assert text.split("## Not scored yet", 1)[1].split("##")[0].strip().splitlines()[2:] == \
+        [f"| full | all | {STOCK} | 1 |"]
+    assert "Trained at smoke (10 iterations)" in text
+    assert (work / "report" / "dice_vs_cost.png").read_bytes().startswith(b"\x89PNG")
+
+
 def _scored(work: Path, name: str, dice: dict[str, float]) -> str:
     folder = work / "scores" / name
     folder.mkdir(parents=True)
@@ -476,6 +516,13 @@ def test_folds_pool_into_one_run_that_scores_every_case_once_by_hand(tmp_path):
     written = json.loads((tmp_path / first["scores"] / "summary.json").read_text())
     assert sorted(written["per_case"]) == ["a", "b", "c"] and written["per_case"]["b"]["anterior"]["hd95"] is None
     assert pooled[1]["dice"] == pytest.approx(0.6)
+    # --no-train: a run scored in fold 0 but not yet in fold 1 is one row marked missing, no scores
+    named = {"schedule": "smoke", "iterations": 10, "target_spacing": None}
+    done = {**row(0, 3, {"a": (0.5, 2.0)}, 1.0, 0.2), **named}
+    not_yet = {**{key: done[key] for key in ("kind", "budget", "arm", "data", "trainer", "repeat", "dataset")},
+               **named, "fold": 1, "missing": True}
+    (third,) = pool_folds([done, not_yet], tmp_path, ["anterior", "posterior"], "dense")
+    assert third["missing"] and third["repeat"] == 3 and "dice" not in third and "fold" not in third
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from nnunet_weak.benchmark.cost import Rate
 from nnunet_weak.benchmark.protocol import Arm
-from nnunet_weak.benchmark.runner import claim, run_benchmark, say
+from nnunet_weak.benchmark.runner import RUN_KEYS, claim, run_benchmark, say
 from nnunet_weak.dataset import RawDataset
 from nnunet_weak.errors import WeakDatasetError
 from nnunet_weak.evaluation.evaluate import read_summary, summarise, write_summary
@@ -27,10 +27,11 @@ POOLED = "scores_pooled"  # work/scores_pooled/<run>: the folds' per-case scores
 def run_cross_validation(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule: str, repeats: int,
                          cost_model: dict[str, Rate], folds: Sequence[int], jobs: int = 1,
                          reuse: Path | None = None, archive: Path | None = None,
-                         target_spacing: Sequence[float] | None = None) -> list[dict]:
+                         target_spacing: Sequence[float] | None = None, train: bool = True) -> list[dict]:
     """Run the benchmark on each of nnU-Net's ``folds`` (0-4) (planned at ``target_spacing`` if
     given) and return one row per run pooled over them (Dice, HD95 and surface Dice over every
-    held-out case; annotator hours, % voxels and seconds per iteration averaged over the folds)."""
+    held-out case; annotator hours, % voxels and seconds per iteration averaged over the folds).
+    ``train=False``: nothing trains; a run not scored in every fold comes back marked "missing"."""
     dense = RawDataset(dense_folder)
     dense.require_dense("nnunet-weak benchmark (-d)")
     cases = dense.cases()
@@ -47,20 +48,25 @@ def run_cross_validation(dense_folder: Path, work: Path, arms: Sequence[Arm], sc
             f"(work: {root / f'fold_{fold}'})")
         for row in run_benchmark(dense.folder, root / f"fold_{fold}", arms, schedule, repeats, cost_model,
                                  test_cases=validation[fold], jobs=jobs, reuse=reuse,
-                                 archive=archive, target_spacing=target_spacing):
-            rows.append({**row, "fold": fold, "scores": f"fold_{fold}/{row['scores']}"})
+                                 archive=archive, target_spacing=target_spacing, train=train):
+            rows.append({**row, "fold": fold} if row.get("missing") else
+                        {**row, "fold": fold, "scores": f"fold_{fold}/{row['scores']}"})
     names = {value: name for name, value in dense.labels.items()}
     return pool_folds(rows, root, [names[c] for c in dense.foreground_classes], str(dense.folder.resolve()))
 
 
 def pool_folds(rows: list[dict], work: Path, class_names: list[str], reference: str) -> list[dict]:
     """One row per arm, data, trainer and repeat from its rows of every fold: the per-case scores
-    of the folds written together to ``work/scores_pooled/<run>`` and summarised as one run."""
+    of the folds written together to ``work/scores_pooled/<run>`` and summarised as one run; a run
+    missing in any fold (``--no-train``) stays one row marked "missing"."""
     runs: dict[tuple, list[dict]] = defaultdict(list)
     for row in rows:
         runs[(row["arm"], row["data"], row["trainer"], row["repeat"])].append(row)
     pooled = []
     for fold_rows in runs.values():
+        if any(row.get("missing") for row in fold_rows):
+            pooled.append({key: fold_rows[0][key] for key in RUN_KEYS} | {"missing": True})
+            continue
         per_case, folders, tolerance = {}, [], 1.0
         for row in fold_rows:
             fold_summary = read_summary(work / row["scores"])

@@ -25,9 +25,13 @@ COLUMNS = ("kind", "budget", "data", "trainer", "repeat", "folds", "schedule", "
 
 
 def write_report(rows: list[dict], work: Path, cost_model: dict[str, Rate]) -> Path:
-    """Write the report of ``rows`` (``run_benchmark``'s) into ``work/report``; returns the folder."""
+    """Write the report of ``rows`` (``run_benchmark``'s) into ``work/report``; returns the folder.
+    Rows marked "missing" (``--no-train``: not scored yet) are left out of the results, the tables
+    and the plot, and listed in the report as such."""
     folder = Path(work) / "report"
     folder.mkdir(parents=True, exist_ok=True)
+    missing = [r for r in rows if r.get("missing")]
+    rows = [r for r in rows if not r.get("missing")]
     with open(folder / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
@@ -35,7 +39,8 @@ def write_report(rows: list[dict], work: Path, cost_model: dict[str, Rate]) -> P
     (folder / "results.json").write_text(json.dumps([_strict(r) for r in rows], indent=1) + "\n")
     groups = group_runs(rows)
     comparisons = paired_comparisons(rows, Path(work))
-    (folder / "report.md").write_text(markdown(groups, comparisons, cost_model, split_note(rows), training_note(rows)))
+    (folder / "report.md").write_text(markdown(groups, comparisons, cost_model, split_note(rows),
+                                               training_note(rows or missing), missing))
     plot(groups, folder / "dice_vs_cost.png")
     return folder
 
@@ -123,12 +128,16 @@ def training_note(rows: list[dict]) -> str:
 
 
 def markdown(groups: list[dict], comparisons: list[dict], cost_model: dict[str, Rate],
-             scored_on: str = "the held-out cases", trained: str = "") -> str:
-    lines = ["# Benchmark report", "",
-             f"{trained}Scores against the dense truth of {scored_on}; Dice is the mean over classes, averaged over "
-             "runs (± the standard deviation between repeats). Annotator hours come from the cost model below.", "",
-             "| kind | budget | trainer | Dice | HD95 (mm) | surface Dice | annotator hours | % voxels | s/it "
-             "| peak MiB | runs |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             scored_on: str = "the held-out cases", trained: str = "", missing: list[dict] = ()) -> str:
+    lines = ["# Benchmark report", ""]
+    if missing:
+        lines += [f"**Partial report** (`--no-train`): {len(missing)} of the protocol's runs are not scored yet and "
+                  "are left out of every table and the plot (listed under *Not scored yet*); rerun without "
+                  "`--no-train` to train them.", ""]
+    lines += [f"{trained}Scores against the dense truth of {scored_on}; Dice is the mean over classes, averaged over "
+              "runs (± the standard deviation between repeats). Annotator hours come from the cost model below.", "",
+              "| kind | budget | trainer | Dice | HD95 (mm) | surface Dice | annotator hours | % voxels | s/it "
+              "| peak MiB | runs |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for g in groups:
         trainer = g["trainer"] + ("" if g["data"] == "weak" else f" ({g['data']})")
         spread = f" ± {g['dice_sd']:.4f}" if g["runs"] > 1 else ""
@@ -150,6 +159,10 @@ def markdown(groups: list[dict], comparisons: list[dict], cost_model: dict[str, 
                   "no evidence, whatever p says. With one run a side there is no spread to compare with."]
     else:
         lines.append("No trainer of ours ran beside the stock one.")
+    if missing:
+        lines += ["", "## Not scored yet", "", "| kind | budget | trainer | repeat |", "|---|---|---|---|"]
+        lines += [f"| {r['kind']} | {r['budget']} | {r['trainer']}" + ("" if r["data"] == "weak" else f" ({r['data']})")
+                  + f" | {r['repeat']} |" for r in missing]
     lines += ["", "## Cost model", "", "| rate | seconds | status | source |", "|---|---|---|---|"]
     for key, rate in cost_model.items():
         seconds = "derived per case" if rate.seconds is None else f"{rate.seconds:g}"
@@ -214,7 +227,8 @@ def plot(groups: list[dict], path: Path) -> None:
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("Dice (mean over classes)")
-    axes[1].legend(fontsize=7, loc="lower right")
+    if groups:
+        axes[1].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

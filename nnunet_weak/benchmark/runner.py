@@ -57,6 +57,8 @@ from nnunet_weak.pipeline import (
 FIRST_ID = 501  # weak datasets get ids from here on, in the order arms are first seen (ids.json)
 SEED = 0
 LABELLED_ONLY = "labelled only"
+# what names a run in a result row (the rest are its scores and costs; a "missing" row has only these)
+RUN_KEYS = ("kind", "budget", "arm", "data", "trainer", "repeat", "schedule", "iterations", "target_spacing", "dataset")
 BENCHMARK_FILE = "benchmark.json"
 # on a CPU, nnU-Net's final validation spawns 8 export and 8 scoring processes (nnUNet_def_n_proc),
 # each importing torch: about a minute on two busy cores for one small case; one process each
@@ -82,7 +84,7 @@ def say(text: str) -> None:
 def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule: str, repeats: int,
                   cost_model: dict[str, Rate], test_cases: Sequence[str] | None = None, jobs: int = 1,
                   reuse: Path | None = None, archive: Path | None = None,
-                  target_spacing: Sequence[float] | None = None) -> list[dict]:
+                  target_spacing: Sequence[float] | None = None, train: bool = True) -> list[dict]:
     """Run every arm's trainers ``repeats`` times (an arm's own ``repeats`` where it has one) at
     ``schedule``; returns one row per run (scores, annotator cost, seconds per iteration), in the
     protocol's order. ``test_cases`` (default every fifth case) are held out: no weak dataset holds
@@ -94,7 +96,9 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
     ``archive``: where every run scored here is kept in that form (may be ``reuse``).
     ``target_spacing`` (mm, nnU-Net's axis order): plan at this spacing instead of nnU-Net's own
     (``-overwrite_target_spacing``), e.g. a CPU schedule on large images; scored at the images' own
-    spacing all the same. Runs are taken from ``reuse`` only when planned at the same spacing."""
+    spacing all the same. Runs are taken from ``reuse`` only when planned at the same spacing.
+    ``train=False``: nothing is planned, trained or predicted; a run neither scored here nor taken
+    from ``reuse`` comes back as a row marked ``"missing"`` (what it is, no scores)."""
     dense = RawDataset(dense_folder)
     dense.require_dense("nnunet-weak benchmark (-d)")
     cases = dense.cases()
@@ -129,8 +133,7 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
                 for trained in prepared for repeat in range(1, (arm.repeats or repeats) + 1)]
         # planned only where a run of the dataset trains: not taken from the archive, not scored here already
         for dataset_id, dataset in {t.dataset_id: t.dataset for t, repeat, *_, archived in runs
-                                    if archived is None and not (ws.root / "scores" / _run_name(t, schedule, repeat)
-                                                                 / "summary.json").is_file()}.items():
+                                    if train and archived is None and not _scored(ws, t, schedule, repeat)}.items():
             _prepare(ws, dataset_id, dataset, plans, spacing)
         planned += runs
 
@@ -140,6 +143,13 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
     def one(item) -> dict:
         trained, repeat, sidecar, cost, digest, archived = item
         progress = f"run {position[id(item)]} of {len(planned)}"
+        about = dict(zip(RUN_KEYS, (trained.arm.kind, trained.arm.budget, trained.arm.key, trained.data,
+                                    trained.trainer, repeat, schedule, epochs * iterations, spacing,
+                                    trained.dataset.name), strict=True))
+        if not train and archived is None and not _scored(ws, trained, schedule, repeat):
+            say(f"[{progress}] {trained.arm.kind} {trained.arm.budget}, {trained.trainer}, repeat {repeat}: "
+                "not scored yet (--no-train)")
+            return {**about, "missing": True}
         run = _run(ws, trained, repeat, schedule, plans, images, dense, test, archived, progress)
         if archive is not None and run["archived"] is None and \
                 find_archived(archive, digest, trained.trainer, schedule, repeat, test, spacing) is None:
@@ -150,10 +160,8 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
             say(f"[{progress}] {trained.arm.kind} {trained.arm.budget}, {trained.trainer}, repeat {repeat}: "
                 f"kept in {kept}")
         return {
-            "kind": trained.arm.kind, "budget": trained.arm.budget, "arm": trained.arm.key, "data": trained.data,
-            "trainer": trained.trainer, "repeat": repeat, "schedule": schedule,
-            "iterations": epochs * iterations, "target_spacing": spacing, "dataset": trained.dataset.name,
-            "dice": run["mean"]["dice"], "hd95": run["mean"]["hd95"], "surface_dice": run["mean"]["surface_dice"],
+            **about, "dice": run["mean"]["dice"], "hd95": run["mean"]["hd95"],
+            "surface_dice": run["mean"]["surface_dice"],
             "annotator_hours": cost["total"] / 3600,
             "annotator_seconds": {k: v for k, v in cost.items() if k != "total"},
             "voxel_percent": 100 * sidecar["totals"]["annotated_fraction"],
@@ -185,6 +193,10 @@ def _run_name(trained: Trained, schedule: str, repeat: int) -> str:
     """A run's name in the work folder (its predictions, scores, log and record)."""
     tag = settings_tag({"nnUNet_weak_repeat": str(repeat)} if repeat > 1 else {})
     return f"{trained.dataset.name}__{trained.trainer}__{schedule}{tag}"
+
+
+def _scored(ws: Workspace, trained: Trained, schedule: str, repeat: int) -> bool:
+    return (ws.root / "scores" / _run_name(trained, schedule, repeat) / "summary.json").is_file()
 
 
 def _finite(value: float) -> float | None:
