@@ -41,7 +41,7 @@ def write_report(rows: list[dict], work: Path, cost_model: dict[str, Rate]) -> P
     comparisons = paired_comparisons(rows, Path(work))
     (folder / "report.md").write_text(markdown(groups, comparisons, cost_model, split_note(rows),
                                                training_note(rows or missing), missing))
-    plot(groups, folder / "dice_vs_cost.png")
+    plot(groups, folder / "dice_vs_cost.png", len(missing))
     return folder
 
 
@@ -196,21 +196,22 @@ def _what_to_buy(groups: list[dict]) -> list[str]:
     return lines
 
 
-def plot(groups: list[dict], path: Path) -> None:
+def plot(groups: list[dict], path: Path, missing: int = 0) -> None:
     """Dice against annotator hours and against % voxels annotated: one curve per kind and trainer
-    (error bars: standard deviation between repeats), full labels' stock Dice as a horizontal line."""
+    (error bars: standard deviation between repeats), full labels' stock Dice as a horizontal line;
+    titled as partial when ``missing`` runs are not scored yet."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FormatStrFormatter
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
     curves: dict[tuple, list[dict]] = defaultdict(list)
     for g in groups:
         if g["kind"] != "full":
             curves[(g["kind"], g["trainer"], g["data"])].append(g)
-    ceiling = [g["dice"] for g in groups if g["kind"] == "full" and g["trainer"] == STOCK]
+    ceiling = [g for g in groups if g["kind"] == "full" and g["trainer"] == STOCK]
     for ax, x, label in zip(axes, ("annotator_hours", "voxel_percent"), ("annotator hours", "% of voxels annotated"),
                             strict=True):
         for (kind, trainer, data), points in sorted(curves.items()):
@@ -219,14 +220,19 @@ def plot(groups: list[dict], path: Path) -> None:
             ax.errorbar([g[x] for g in points], [g["dice"] for g in points], yerr=[g["dice_sd"] for g in points],
                         marker="o", capsize=3, label=name)
         if ceiling:
-            ax.axhline(ceiling[0], color="black", linestyle="--", label="full labels (stock)")
+            ax.axhline(ceiling[0]["dice"], color="black", linestyle="--",
+                       label=f"full labels (stock), {ceiling[0]['annotator_hours']:.3g} h")
         if all(g[x] > 0 for g in groups):
-            ax.set_xscale("log")
-            for axis in (ax.xaxis.set_major_formatter, ax.xaxis.set_minor_formatter):
-                axis(FormatStrFormatter("%g"))
+            ax.set_xscale("log")  # labelled at 1, 2 and 5 of each decade: the minor ticks' labels would overlap
+            ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("Dice (mean over classes)")
+    if missing:
+        fig.suptitle(f"Partial: {missing} run{'s' if missing > 1 else ''} of the protocol not scored yet "
+                     "(report.md lists them)", fontsize=10)
     if groups:
         axes[1].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
