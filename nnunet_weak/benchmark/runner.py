@@ -147,8 +147,7 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
                                     trained.trainer, repeat, schedule, epochs * iterations, spacing,
                                     trained.dataset.name), strict=True))
         if not train and archived is None and not _scored(ws, trained, schedule, repeat):
-            say(f"[{progress}] {trained.arm.kind} {trained.arm.budget}, {trained.trainer}, repeat {repeat}: "
-                "not scored yet (--no-train)")
+            say(f"{_label(trained, repeat, progress)}: not scored yet (--no-train)")
             return {**about, "missing": True}
         run = _run(ws, trained, repeat, schedule, plans, images, dense, test, archived, progress)
         if archive is not None and run["archived"] is None and \
@@ -157,8 +156,7 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
                                {"weak_labels_sha256": digest, "benchmark": ws.root.name, "arm": trained.arm.key,
                                 "data": trained.data, "seconds_per_iteration": _finite(run["seconds_per_iteration"]),
                                 "peak_mib": _finite(run["peak_mib"]), "target_spacing": spacing})
-            say(f"[{progress}] {trained.arm.kind} {trained.arm.budget}, {trained.trainer}, repeat {repeat}: "
-                f"kept in {kept}")
+            say(f"{_label(trained, repeat, progress)}: kept in {kept}")
         return {
             **about, "dice": run["mean"]["dice"], "hd95": run["mean"]["hd95"],
             "surface_dice": run["mean"]["surface_dice"],
@@ -193,6 +191,12 @@ def _run_name(trained: Trained, schedule: str, repeat: int) -> str:
     """A run's name in the work folder (its predictions, scores, log and record)."""
     tag = settings_tag({"nnUNet_weak_repeat": str(repeat)} if repeat > 1 else {})
     return f"{trained.dataset.name}__{trained.trainer}__{schedule}{tag}"
+
+
+def _label(trained: Trained, repeat: int, progress: str = "") -> str:
+    """How the console names a run: ``[run k of n] kind budget, trainer (data), repeat r``."""
+    return (f"[{progress}] " if progress else "") + f"{trained.arm.kind} {trained.arm.budget}, {trained.trainer}" + \
+        (f" ({trained.data})" if trained.data != "weak" else "") + f", repeat {repeat}"
 
 
 def _scored(ws: Workspace, trained: Trained, schedule: str, repeat: int) -> bool:
@@ -420,8 +424,7 @@ def _run(ws: Workspace, trained: Trained, repeat: int, schedule: str, plans: str
     tag = settings_tag(settings)
     run_ws = Workspace(ws.root, f"nnUNet_results_{schedule}{tag}")
     name = _run_name(trained, schedule, repeat)
-    label = (f"[{progress}] " if progress else "") + f"{trained.arm.kind} {trained.arm.budget}, {trained.trainer}" + \
-        (f" ({trained.data})" if trained.data != "weak" else "") + f", repeat {repeat}"
+    label = _label(trained, repeat, progress)
     results = run_ws.results / trained.dataset.name / f"{trained.trainer}__{plans}__3d_fullres" / "fold_0"
     logs, record = ws.root / "logs", ws.root / "runs" / f"{name}.json"
     predictions, scores = ws.root / "predictions" / name, ws.root / "scores" / name
