@@ -180,15 +180,14 @@ def cmd_scribbles(args) -> None:
 
 def cmd_semi(args) -> None:
     from nnunet_weak.dataset import RawDataset
-    from nnunet_weak.derive import pick_labelled, semi_supervised_annotator
+    from nnunet_weak.derive import first_cases, pick_labelled, semi_supervised_annotator
 
     source = RawDataset(_dataset_folder(args.i))
     source.require_dense("nnunet-weak semi")
     cases = [c for c in source.cases() if c not in set(_case_list(args.exclude_cases))]
     names = _case_list(args.labelled_cases) or None
     if args.first is not None:
-        order = source.dataset_json.get("train_list") or sorted(cases)
-        names = [c for c in order if c in set(cases)][: args.first]
+        names = first_cases(source, cases, args.first)
     labelled = pick_labelled(source, cases, args.seed, count=args.labelled, fraction=args.fraction, names=names)
     parameters = {"labelled": args.labelled, "fraction": args.fraction, "first": args.first,
                   "labelled_cases": labelled}

@@ -261,6 +261,13 @@ def semi_supervised_annotator(labelled: Sequence[str]) -> Annotator:
     return annotate
 
 
+def first_cases(source: RawDataset, cases: Sequence[str], count: int) -> list[str]:
+    """The first ``count`` of ``cases`` in the order of dataset.json's ``train_list`` (sorted order
+    where it has none): the left atrium benchmark labels the first 4 or 8 cases of its train.list."""
+    order = source.dataset_json.get("train_list") or sorted(cases)
+    return [c for c in order if c in set(cases)][:count]
+
+
 def pick_labelled(source: RawDataset, cases: Sequence[str], seed: int, count=None, fraction=None, names=None):
     try:
         return choose_labelled_cases(cases, np.random.default_rng(seed), count, fraction, names)

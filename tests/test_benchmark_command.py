@@ -40,7 +40,8 @@ def test_a_budget_sweep_is_one_line_and_stock_runs_beside_ours(tmp_path):
     assert arms[0].trainers == (STOCK, "nnUNetTrainerCrossTeach")
     assert arms[1].options == {"axes": None, "orientations": ["axial"], "count": 3, "same_count": False}
     # semi: stock runs on the labelled cases alone (the runner adds it), not on the all-ignore rest
-    assert arms[3].trainers == ("nnUNetTrainerDTML",) and arms[3].options == {"labelled": 2}
+    assert arms[3].trainers == ("nnUNetTrainerDTML",) and arms[3].options == {"labelled": 2, "first": False}
+    assert arms[3].settings == {}
     assert arms[5].trainers == (STOCK,)
     only_stock = read_protocol(_protocol(tmp_path, '[[kind]]\nname = "slices"\ncounts = [2]\ntrainers = []\n'))
     assert only_stock[0].trainers == (STOCK,)
@@ -56,6 +57,13 @@ def test_a_budget_sweep_is_one_line_and_stock_runs_beside_ours(tmp_path):
     repeated = read_protocol(_protocol(tmp_path, '[[kind]]\nname = "scribbles"\nslice_share = [1.0, 0.2]\n'
                                                  'repeats = 3\n[[kind]]\nname = "full"\n'))
     assert [a.repeats for a in repeated] == [3, 3, None]  # None: the command's --repeats
+    # the left atrium's protocol: the first cases of train_list labelled; ours sampling 2 + 2 patches
+    atrium = read_protocol(_protocol(tmp_path, '[[kind]]\nname = "semi"\nlabelled = [4, 8]\nfirst = true\n'
+                                               'unlabelled_on_top = true\ntrainers = ["nnUNetTrainerFixMatch"]\n'))
+    assert [a.budget for a in atrium] == ["first 4 labelled, unlabelled on top", "first 8 labelled, unlabelled on top"]
+    assert atrium[0].key == "semi-first-4-labelled--unlabelled-on-top"
+    assert atrium[0].options == {"labelled": 4, "first": True}
+    assert atrium[0].settings == {"nnUNet_weak_unlabelled_on_top": "1"}
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -72,6 +80,10 @@ def test_a_budget_sweep_is_one_line_and_stock_runs_beside_ours(tmp_path):
     ('[[kind]]\nname = "full"\nrepeats = [2, 3]\n', r"key 'repeats' must be a whole number .*got \[2, 3\]"),
     ('[[kind]]\nname = "full"\nrepeat = 2\n', r"key 'repeat' is not known; use trainers, repeats$"),
     ('[[kind]\nname = "full"\n', r"is not valid TOML"),
+    ('[[kind]]\nname = "semi"\nlabelled = [2]\nfirst = "yes"\n', r"\(semi\): key 'first' must be true or false"),
+    ('[[kind]]\nname = "semi"\nlabelled = [2]\nunlabelled_on_top = true\ntrainers = []\n',
+     r"\(semi\): key 'unlabelled_on_top' sets how our trainers sample, and trainers = \[\] runs none"),
+    ('[[kind]]\nname = "slices"\ncounts = [1]\nfirst = true\n', r"\(slices\): key 'first' is not known"),
 ])
 def test_a_bad_protocol_names_the_file_and_the_key(tmp_path, text, message):
     path = _protocol(tmp_path, text)
@@ -535,8 +547,10 @@ def test_cross_validation_holds_out_the_folds_cases_and_pools_them(tmp_path, cap
     protocol = _protocol(tmp_path, '[[kind]]\nname = "slices"\ncounts = [2]\naxes = [0]\ntrainers = []\n')
     work = tmp_path / "work"
     assert main(["benchmark", "-d", str(dense), "-o", str(work), "--protocol", str(protocol), "--schedule", "smoke",
-                 "--folds", "1"]) == 0
+                 "--folds", "1", "--archive", str(tmp_path / "archive")]) == 0
     assert "fold 1 of nnU-Net's 5-fold cross-validation: 2 held-out cases" in capfd.readouterr().out
+    (kept,) = (tmp_path / "archive").iterdir()  # named with its fold
+    assert kept.name.startswith(f"TwoChannelAniso-slices-2-axis0__{STOCK}__smoke__fold-1__")
     cases = RawDataset(dense).cases()
     validation = crossval_validation_cases(cases)[1]
     (weak,) = (work / "fold_1" / "nnUNet_raw").iterdir()
@@ -620,9 +634,13 @@ def test_reuse_matches_runs_by_their_weak_labels_trainer_schedule_repeat_and_cas
     sitk.WriteImage(changed, str(copy / "labelsTr/hippocampus_003.nii.gz"))
     assert labels_digest(RawDataset(copy)) != labels_digest(sample)
 
-    assert run_of(Path(f"p__{STOCK}__cpu-2k__20261202-0157.json")) == (STOCK, "cpu-2k", 1)
-    assert run_of(Path(f"p__{STOCK}__cpu-2k__repeat-3__20261202-0157.json")) == (STOCK, "cpu-2k", 3)
-    assert run_of(Path(f"p__{STOCK}__cpu-1k__initial_weights-x-5cd93cac__20261202-0157.json")) is None
+    assert run_of(Path(f"p__{STOCK}__cpu-2k__20261202-0157.json")) == (STOCK, "cpu-2k", 1, "")
+    assert run_of(Path(f"p__{STOCK}__cpu-2k__repeat-3__20261202-0157.json")) == (STOCK, "cpu-2k", 3, "")
+    assert run_of(Path(f"p__{STOCK}__cpu-1k__initial_weights-x-5cd93cac__20261202-0157.json")) == \
+        (STOCK, "cpu-1k", 1, "initial_weights-x-5cd93cac")
+    assert run_of(Path("p__F__cpu-4k__repeat-2__unlabelled_on_top-1__20261124-2344.json")) == \
+        ("F", "cpu-4k", 2, "unlabelled_on_top-1")  # run.py's name of a run with --env
+    assert run_of(Path("p__F__20261124-2344.json")) is None
 
     digest = labels_digest(sample)
     cases = ["c1", "c2"]
@@ -638,6 +656,64 @@ def test_reuse_matches_runs_by_their_weak_labels_trainer_schedule_repeat_and_cas
         {"run": {"weak_labels_sha256": digest, "target_spacing": [2, 2, 2]}, "per_case": {c: {} for c in cases}}))
     assert find_archived(tmp_path, digest, STOCK, "cpu-2k", 1, cases, [2.0, 2.0, 2.0]).name.startswith("d__")
     assert find_archived(tmp_path, digest, STOCK, "cpu-2k", 1, cases).name.startswith("c__")
+    # trainer settings: a run with them is taken only for a run with the same settings, and a warm
+    # start (a setting the command never asks for) never
+    for name, settings in (("e", "unlabelled_on_top-1"), ("f", "initial_weights-x-5cd93cac")):
+        (tmp_path / f"{name}__F__cpu-4k__repeat-2__{settings}__20261124-2344.json").write_text(json.dumps(
+            {"run": {"weak_labels_sha256": digest}, "per_case": {c: {} for c in cases}}))
+    on_top = {"nnUNet_weak_unlabelled_on_top": "1"}
+    assert find_archived(tmp_path, digest, "F", "cpu-4k", 2, cases, settings=on_top).name.startswith("e__")
+    assert find_archived(tmp_path, digest, "F", "cpu-4k", 2, cases) is None
+    assert find_archived(tmp_path, digest, "F", "cpu-4k", 1, cases, settings=on_top) is None
+
+
+def test_trainer_settings_reach_our_trainers_folders_and_archive_names_not_stock(tmp_path, monkeypatch):
+    """An arm's settings (``unlabelled_on_top``) go to our trainer's training as environment variables
+    and name its results folder, score folder and archived file as run.py names a run with ``--env``;
+    the stock baseline on the labelled cases alone trains without them."""
+    from nnunet_weak.benchmark import runner
+    from nnunet_weak.pipeline import Workspace
+
+    arm = read_protocol(_protocol(tmp_path, '[[kind]]\nname = "semi"\nlabelled = [2]\nunlabelled_on_top = true\n'
+                                            'trainers = ["nnUNetTrainerFixMatch"]\n'))[0]
+    ours = runner.Trained(arm, "weak", RawDataset(SAMPLE_DATASET), 501, "nnUNetTrainerFixMatch")
+    stock = runner.Trained(arm, runner.LABELLED_ONLY, RawDataset(SAMPLE_DATASET), 502, STOCK)
+    dense = RawDataset(SAMPLE_DATASET)
+    assert runner._archive_name(dense, ours, "cpu-4k", 2) == \
+        "HippocampusSample-HippocampusSample__nnUNetTrainerFixMatch__cpu-4k__repeat-2__unlabelled_on_top-1"
+    assert runner._archive_name(dense, stock, "cpu-4k", 2) == \
+        f"HippocampusSample-HippocampusSample__{STOCK}__cpu-4k__repeat-2"
+    calls = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_train(run_ws, dataset_id, trainer, *args, env, **kwargs):
+        calls.append((run_ws.results.name, trainer, env))
+        raise Stop
+
+    monkeypatch.setattr(runner, "train", fake_train)
+    ws = Workspace(tmp_path / "work")
+    for trained in (ours, stock):
+        with pytest.raises(Stop):
+            runner._run(ws, trained, 2, "cpu-4k", "nnUNetPlans_cpu", tmp_path, dense, ["hippocampus_011"])
+    (folder, trainer, env), (stock_folder, _, stock_env) = calls
+    assert folder == "nnUNet_results_cpu-4k__repeat-2__unlabelled_on_top-1" and trainer == "nnUNetTrainerFixMatch"
+    assert env["nnUNet_weak_unlabelled_on_top"] == "1" and env["nnUNet_weak_repeat"] == "2"
+    assert stock_folder == "nnUNet_results_cpu-4k__repeat-2" and "nnUNet_weak_unlabelled_on_top" not in stock_env
+    assert runner._run_name(ours, "cpu-4k", 2).endswith("__nnUNetTrainerFixMatch__cpu-4k__repeat-2__unlabelled_on_top-1")
+    # a cross-validation fold's run is archived under its fold, and taken back for that fold only
+    from nnunet_weak.benchmark.reuse import find_archived
+
+    name = runner._archive_name(dense, ours, "cpu-4k", 2, fold=3)
+    assert name.endswith("__nnUNetTrainerFixMatch__cpu-4k__fold-3__repeat-2__unlabelled_on_top-1")
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / f"{name}__20261207-0600.json").write_text(json.dumps(
+        {"run": {"weak_labels_sha256": "d"}, "per_case": {"hippocampus_011": {}}}))
+    found = [find_archived(archive, "d", "nnUNetTrainerFixMatch", "cpu-4k", 2, ["hippocampus_011"],
+                           settings=runner._archive_settings(ours, fold)) for fold in (3, 2, None)]
+    assert found == [archive / f"{name}__20261207-0600.json", None, None]
 
 
 @pytest.mark.slow

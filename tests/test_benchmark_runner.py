@@ -127,6 +127,28 @@ def test_archived_scores_pair_like_their_folder_and_a_rescored_run_gets_its_own_
     assert not (tmp_path / "other").exists()  # refused before archiving anything
 
 
+def test_a_digest_recorded_later_lets_the_command_take_an_old_run_at_its_spacing(tmp_path, capsys):
+    """archive.py --weak: runs archived before run.py recorded the digest of their weak labels (and
+    the 2 mm the left atrium was planned at) get both, and find_archived then takes them."""
+    from nnunet_weak.benchmark.reuse import find_archived, labels_digest
+    from nnunet_weak.dataset import RawDataset
+    from nnunet_weak.sample import SAMPLE_DATASET
+
+    archive = _runner("archive")
+    old = tmp_path / "la-semi-4-labelled-only__nnUNetTrainerBenchmark__cpu-4k__20261124-2259.json"
+    old.write_text(json.dumps({"run": {"command": "python benchmarks/run.py"}, "per_case": {"c1": {}, "c2": {}}}))
+    digest = labels_digest(RawDataset(SAMPLE_DATASET))
+    assert find_archived(tmp_path, digest, "nnUNetTrainerBenchmark", "cpu-4k", 1, ["c1", "c2"], [2.0, 2.0, 2.0]) is None
+    with pytest.raises(SystemExit):
+        archive.main([str(old), "--target-spacing", "2", "2", "2"])  # a spacing without --weak means nothing
+    assert "--target-spacing goes with --weak" in capsys.readouterr().err
+    archive.main([str(old), "--weak", str(SAMPLE_DATASET), "--target-spacing", "2", "2", "2"])
+    run = json.loads(old.read_text())["run"]
+    assert run == {"command": "python benchmarks/run.py", "weak_labels_sha256": digest, "target_spacing": [2.0, 2.0, 2.0]}
+    assert find_archived(tmp_path, digest, "nnUNetTrainerBenchmark", "cpu-4k", 1, ["c1", "c2"], [2.0, 2.0, 2.0]) == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == [old.name]  # rewritten in place, nothing partial
+
+
 def test_settings_tag_names_checkpoint_paths_without_nesting_folders():
     tag = _runner().settings_tag
     assert tag({"nnUNet_weak_unlabelled_on_top": "1"}) == "__unlabelled_on_top-1"
@@ -280,6 +302,17 @@ def test_left_atrium_protocol_labels_the_first_cases_of_train_list_outside_the_t
     assert sorted(c for c, r in cases.items() if r["labelled"]) == sorted(expected)
     only = run.ensure_weak(ws, "la-semi-4-labelled-only", dense, test)
     assert sorted(read_sidecar(only.folder)["cases"]) == sorted(expected)
+    # nnunet-weak benchmark's `first = true` derives the same labels voxel for voxel, so that it takes
+    # run.py's archived la-semi-4 runs (matched by this digest) instead of training them again
+    from nnunet_weak.benchmark.protocol import Arm
+    from nnunet_weak.benchmark.reuse import labels_digest
+    from nnunet_weak.benchmark.runner import _weak_datasets
+
+    arm = Arm("semi", "first 4 labelled", {"labelled": 4, "first": True}, ())
+    command = Workspace(tmp_path / "command")
+    command.root.mkdir()
+    weak_c, only_c, _ = _weak_datasets(command, {}, dense, arm, [c for c in dense.cases() if c not in test])
+    assert labels_digest(weak_c) == labels_digest(weak) and labels_digest(only_c) == labels_digest(only)
 
 
 def test_plans_for_another_target_spacing_leave_the_stock_plans_alone(tmp_path, sample):

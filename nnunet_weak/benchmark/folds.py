@@ -48,7 +48,7 @@ def run_cross_validation(dense_folder: Path, work: Path, arms: Sequence[Arm], sc
             f"(work: {root / f'fold_{fold}'})")
         for row in run_benchmark(dense.folder, root / f"fold_{fold}", arms, schedule, repeats, cost_model,
                                  test_cases=validation[fold], jobs=jobs, reuse=reuse,
-                                 archive=archive, target_spacing=target_spacing, train=train):
+                                 archive=archive, target_spacing=target_spacing, train=train, fold=fold):
             rows.append({**row, "fold": fold} if row.get("missing") else
                         {**row, "fold": fold, "scores": f"fold_{fold}/{row['scores']}"})
     names = {value: name for name, value in dense.labels.items()}

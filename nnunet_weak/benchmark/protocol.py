@@ -21,6 +21,8 @@ Each ``[[kind]]`` table names one kind and its budgets; a list of budgets is a s
     [[kind]]
     name = "semi"
     labelled = [2, 4]               # labelled cases, the rest unlabelled (all ignore)
+    first = true                    # the first N of dataset.json's train_list (default: drawn, seed 0)
+    unlabelled_on_top = true        # ours see 2 labelled + 2 unlabelled patches a batch (default: 1 + 1)
 
     [[kind]]
     name = "full"                   # every training case labelled: the ceiling
@@ -60,7 +62,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "slices": ("counts", "orientations", "axes", "presets", "same_count"),
     "points": ("threshold", "background_threshold", "outside_seeds"),
     "scribbles": ("slice_share", "orientations", "axes"),
-    "semi": ("labelled",),
+    "semi": ("labelled", "first", "unlabelled_on_top"),
     "full": (),
 }
 
@@ -70,13 +72,15 @@ class Arm:
     """One weak dataset of a protocol and the trainers run on it.
 
     ``options`` are what the dataset is derived with (the keyword arguments of the kind's
-    annotator in ``nnunet_weak/derive.py``); ``budget`` names it for people."""
+    annotator in ``nnunet_weak/derive.py``); ``budget`` names it for people; ``settings`` are
+    trainer settings (``nnUNet_weak_*`` environment variables) our trainers run with, not stock."""
 
     kind: str
     budget: str
     options: dict = field(hash=False)
     trainers: tuple[str, ...]
     repeats: int | None = None  # trainings of each run; None: the command's --repeats
+    settings: dict = field(default_factory=dict, hash=False)
 
     @property
     def key(self) -> str:
@@ -148,7 +152,13 @@ def _budgets(table: dict, where: str, trainers_override: dict[str, tuple[str, ..
     if name == "semi":  # stock's baseline is its labelled cases alone (the runner adds it): on all cases,
         # where the unlabelled ones are all ignore, it barely learns; list it in trainers to run it anyway
         counts = _numbers(table, "labelled", where, int, low=1, required=True)
-        return [Arm(name, f"{n} labelled", {"labelled": n}, tuple(ours)) for n in counts]
+        first, on_top = _flag(table, "first", where), _flag(table, "unlabelled_on_top", where)
+        if on_top and not ours:
+            raise WeakDatasetError(f"{where}: key 'unlabelled_on_top' sets how our trainers sample, and "
+                                   "trainers = [] runs none; drop the key or name a trainer")
+        settings = {"nnUNet_weak_unlabelled_on_top": "1"} if on_top else {}
+        return [Arm(name, ("first " if first else "") + f"{n} labelled" + (", unlabelled on top" if on_top else ""),
+                    {"labelled": n, "first": first}, tuple(ours), settings=settings) for n in counts]
     if name == "points":
         options = {"threshold": _number(table, "threshold", where, 0.15),
                    "background_threshold": _number(table, "background_threshold", where, 0.4),

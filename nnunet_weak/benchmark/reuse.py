@@ -4,11 +4,12 @@ A run is the same when its weak labels are the same voxel for voxel (:func:`labe
 the decoded label maps, so two derivations written at different times match), its trainer, schedule
 and repeat are, it was planned at the same target spacing (``run.target_spacing``; none: nnU-Net's
 own), and it scored the same held-out cases. The archive is ``benchmarks/scores``'s kind
-(``benchmarks/archive.py``): one ``<protocol>__<trainer>__<schedule>[__repeat-k]__<stamp>.json`` per
-run, its ``run`` entry holding ``weak_labels_sha256``; runs with other settings in their name
-(warm starts, teachers, trainer settings) are never taken. ``nnunet-weak benchmark --archive``
-writes its runs there in the same form (:func:`archive_run`), so that another machine or a later
-session takes them instead of training again.
+(``benchmarks/archive.py``): one ``<protocol>__<trainer>__<schedule>[__repeat-k][__settings]__<stamp>.json``
+per run, its ``run`` entry holding ``weak_labels_sha256``. A run with trainer settings in its name
+(e.g. ``unlabelled_on_top-1``) is taken only for a run with the same settings, so never a warm start
+or a teacher, which the command does not make. ``nnunet-weak benchmark --archive`` writes its runs
+there in the same form (:func:`archive_run`), so that another machine or a later session takes them
+instead of training again.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nnunet_weak.benchmark.runs import settings_tag
 from nnunet_weak.dataset import RawDataset
 
 _REPEAT = re.compile(r"repeat-(\d+)")
@@ -38,24 +40,28 @@ def labels_digest(dataset: RawDataset) -> str:
     return digest.hexdigest()
 
 
-def run_of(file: Path) -> tuple[str, str, int] | None:
-    """(trainer, schedule, repeat) of an archived run's file name; None for a run with settings
-    other than a repeat."""
+def run_of(file: Path) -> tuple[str, str, int, str] | None:
+    """(trainer, schedule, repeat, other settings) of an archived run's file name, the settings as
+    :func:`~nnunet_weak.benchmark.runs.settings_tag` names them, less the repeat and the leading
+    ``__`` (e.g. ``"unlabelled_on_top-1"``, ``""`` for none); None for a name of another shape."""
     parts = file.name.removesuffix(".json").split("__")
     if len(parts) < 4:
         return None
     trainer, schedule, settings = parts[1], parts[2], parts[3:-1]
-    if len(settings) > 1 or (settings and not _REPEAT.fullmatch(settings[0])):
-        return None
-    return trainer, schedule, int(_REPEAT.fullmatch(settings[0]).group(1)) if settings else 1
+    repeats = [int(m.group(1)) for m in map(_REPEAT.fullmatch, settings) if m]
+    others = [part for part in settings if not _REPEAT.fullmatch(part)]
+    return trainer, schedule, repeats[0] if repeats else 1, "__".join(others)
 
 
 def find_archived(archive: Path, digest: str, trainer: str, schedule: str, repeat: int,
-                  test_cases: list[str], target_spacing: list[float] | None = None) -> Path | None:
-    """The first archived run (by file name) with these weak labels, trainer, schedule, repeat and
-    target spacing (None: nnU-Net's own) that scored exactly ``test_cases``; None when there is none."""
+                  test_cases: list[str], target_spacing: list[float] | None = None,
+                  settings: dict[str, str] | None = None) -> Path | None:
+    """The first archived run (by file name) with these weak labels, trainer, schedule, repeat,
+    trainer ``settings`` (none: a run with none; the repeat is not one of them) and target spacing
+    (None: nnU-Net's own) that scored exactly ``test_cases``; None when there is none."""
+    wanted = (trainer, schedule, repeat, settings_tag(settings or {}).removeprefix("__"))
     for file in sorted(Path(archive).glob("*.json")):
-        if run_of(file) != (trainer, schedule, repeat):
+        if run_of(file) != wanted:
             continue
         try:
             summary = json.loads(file.read_text())

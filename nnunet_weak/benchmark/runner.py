@@ -34,6 +34,7 @@ from nnunet_weak.dataset.sidecar import read_sidecar
 from nnunet_weak.derive import (
     build_weak_dataset,
     expanded_points_annotator,
+    first_cases,
     pick_labelled,
     points_annotator,
     scribbles_annotator,
@@ -76,6 +77,15 @@ class Trained:
     dataset_id: int
     trainer: str
 
+    @property
+    def settings(self) -> dict[str, str]:
+        """The arm's trainer settings, for our trainers on its weak dataset (stock takes none)."""
+        return self.arm.settings if self.data == "weak" and self.trainer != STOCK else {}
+
+    def run_settings(self, repeat: int) -> dict[str, str]:
+        """Its settings and the repeat: what names the run's folders and archived file."""
+        return {**self.settings, **({"nnUNet_weak_repeat": str(repeat)} if repeat > 1 else {})}
+
 
 def say(text: str) -> None:
     print(f"benchmark: {text}", flush=True)
@@ -84,7 +94,8 @@ def say(text: str) -> None:
 def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule: str, repeats: int,
                   cost_model: dict[str, Rate], test_cases: Sequence[str] | None = None, jobs: int = 1,
                   reuse: Path | None = None, archive: Path | None = None,
-                  target_spacing: Sequence[float] | None = None, train: bool = True) -> list[dict]:
+                  target_spacing: Sequence[float] | None = None, train: bool = True,
+                  fold: int | None = None) -> list[dict]:
     """Run every arm's trainers ``repeats`` times (an arm's own ``repeats`` where it has one) at
     ``schedule``; returns one row per run (scores, annotator cost, seconds per iteration), in the
     protocol's order. ``test_cases`` (default every fifth case) are held out: no weak dataset holds
@@ -98,7 +109,9 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
     (``-overwrite_target_spacing``), e.g. a CPU schedule on large images; scored at the images' own
     spacing all the same. Runs are taken from ``reuse`` only when planned at the same spacing.
     ``train=False``: nothing is planned, trained or predicted; a run neither scored here nor taken
-    from ``reuse`` comes back as a row marked ``"missing"`` (what it is, no scores)."""
+    from ``reuse`` comes back as a row marked ``"missing"`` (what it is, no scores). ``fold``: the
+    cross-validation fold these test cases are (:mod:`nnunet_weak.benchmark.folds`), named in the
+    archive's file names (``__fold-k``)."""
     dense = RawDataset(dense_folder)
     dense.require_dense("nnunet-weak benchmark (-d)")
     cases = dense.cases()
@@ -129,7 +142,8 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
         digests = {t.dataset.name: labels_digest(t.dataset) if reuse or archive else None for t in prepared}
         runs = [(trained, repeat, sidecar, cost, digests[trained.dataset.name],
                  None if reuse is None else find_archived(reuse, digests[trained.dataset.name], trained.trainer,
-                                                          schedule, repeat, test, spacing))
+                                                          schedule, repeat, test, spacing,
+                                                          _archive_settings(trained, fold)))
                 for trained in prepared for repeat in range(1, (arm.repeats or repeats) + 1)]
         # planned only where a run of the dataset trains: not taken from the archive, not scored here already
         for dataset_id, dataset in {t.dataset_id: t.dataset for t, repeat, *_, archived in runs
@@ -151,8 +165,9 @@ def run_benchmark(dense_folder: Path, work: Path, arms: Sequence[Arm], schedule:
             return {**about, "missing": True}
         run = _run(ws, trained, repeat, schedule, plans, images, dense, test, archived, progress)
         if archive is not None and run["archived"] is None and \
-                find_archived(archive, digest, trained.trainer, schedule, repeat, test, spacing) is None:
-            kept = archive_run(ws.root / run["scores"], archive, _archive_name(dense, trained, schedule, repeat),
+                find_archived(archive, digest, trained.trainer, schedule, repeat, test, spacing,
+                              _archive_settings(trained, fold)) is None:
+            kept = archive_run(ws.root / run["scores"], archive, _archive_name(dense, trained, schedule, repeat, fold),
                                {"weak_labels_sha256": digest, "benchmark": ws.root.name, "arm": trained.arm.key,
                                 "data": trained.data, "seconds_per_iteration": _finite(run["seconds_per_iteration"]),
                                 "peak_mib": _finite(run["peak_mib"]), "target_spacing": spacing})
@@ -180,17 +195,23 @@ def start_order(runs: Sequence[Trained]) -> list[int]:
     return sorted(range(len(runs)), key=lambda i: (arms[runs[i].arm.key], runs[i].trainer == STOCK))
 
 
-def _archive_name(dense: RawDataset, trained: Trained, schedule: str, repeat: int) -> str:
-    """``<dense dataset>-<weak dataset>__<trainer>__<schedule>[__repeat-k]``, as the archive names runs."""
+def _archive_settings(trained: Trained, fold: int | None) -> dict[str, str]:
+    """What besides trainer, schedule and repeat names a run in the archive: its trainer settings
+    and its cross-validation fold."""
+    return {**trained.settings, **({"fold": str(fold)} if fold is not None else {})}
+
+
+def _archive_name(dense: RawDataset, trained: Trained, schedule: str, repeat: int, fold: int | None = None) -> str:
+    """``<dense dataset>-<weak dataset>__<trainer>__<schedule>[__fold-f][__repeat-k][__settings]``, as
+    the archive names runs (:mod:`nnunet_weak.benchmark.reuse`)."""
     weak = trained.dataset.name.split("_", 1)[1]
     return f"{dense.name.split('_', 1)[1]}-{weak}__{trained.trainer}__{schedule}" + \
-        (f"__repeat-{repeat}" if repeat > 1 else "")
+        settings_tag({**_archive_settings(trained, fold), **trained.run_settings(repeat)})
 
 
 def _run_name(trained: Trained, schedule: str, repeat: int) -> str:
     """A run's name in the work folder (its predictions, scores, log and record)."""
-    tag = settings_tag({"nnUNet_weak_repeat": str(repeat)} if repeat > 1 else {})
-    return f"{trained.dataset.name}__{trained.trainer}__{schedule}{tag}"
+    return f"{trained.dataset.name}__{trained.trainer}__{schedule}{settings_tag(trained.run_settings(repeat))}"
 
 
 def _label(trained: Trained, repeat: int, progress: str = "") -> str:
@@ -355,7 +376,9 @@ def _weak_datasets(ws: Workspace, ids: dict[str, int], dense: RawDataset, arm: A
     elif arm.kind == "scribbles":
         kind, annotate = "scribbles", scribbles_annotator(o["axes"], o["orientations"], o["slice_share"])
     else:  # full, semi
-        labelled = training if arm.kind == "full" else pick_labelled(dense, training, SEED, count=o["labelled"])
+        labelled = training if arm.kind == "full" else \
+            first_cases(dense, training, o["labelled"]) if o["first"] else \
+            pick_labelled(dense, training, SEED, count=o["labelled"])
         kind, annotate = "semi_supervised", semi_supervised_annotator(labelled)
         o = {**o, "labelled_cases": labelled}
         if arm.kind == "semi":
@@ -420,9 +443,8 @@ def _run(ws: Workspace, trained: Trained, repeat: int, schedule: str, plans: str
     scores' means, where they are, seconds per iteration, peak memory and the archived file the
     scores were taken from (None for a run of this benchmark)."""
     epochs, iterations, _, device, tta = SCHEDULES[schedule]
-    settings = {"nnUNet_weak_repeat": str(repeat)} if repeat > 1 else {}
-    tag = settings_tag(settings)
-    run_ws = Workspace(ws.root, f"nnUNet_results_{schedule}{tag}")
+    settings = trained.run_settings(repeat)
+    run_ws = Workspace(ws.root, f"nnUNet_results_{schedule}{settings_tag(settings)}")
     name = _run_name(trained, schedule, repeat)
     label = _label(trained, repeat, progress)
     results = run_ws.results / trained.dataset.name / f"{trained.trainer}__{plans}__3d_fullres" / "fold_0"
