@@ -13,7 +13,8 @@ a checkpoint it names by absolute path stays so, since run.py's folder names has
 takes these files as well as score folders. run.py also records the digest of the run's weak labels,
 its seconds per iteration and peak memory, by which ``nnunet-weak benchmark --reuse-scores
 benchmarks/scores`` takes the run instead of training it again; ``--weak DATASET FILE...`` records the
-digest in files archived before.
+digest in files archived before (and ``--target-spacing 2 2 2`` the spacing a left-atrium run was
+planned at, which the command also matches).
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ def archive(scores: Path, archive_dir: Path = ARCHIVE, about: dict | None = None
     return archive_run(scores, archive_dir, scores.name, about)
 
 
-def add_weak_labels_digest(files: list[Path], weak: Path) -> None:
+def add_weak_labels_digest(files: list[Path], weak: Path, target_spacing: list[float] | None = None) -> None:
     """Record in archived runs (made before run.py recorded it) the digest of the weak labels they
-    trained on, so that ``nnunet-weak benchmark --reuse-scores`` can match them."""
+    trained on, and the ``target_spacing`` they were planned at if given, so that ``nnunet-weak
+    benchmark --reuse-scores`` can match them."""
     from nnunet_weak.benchmark.reuse import labels_digest
     from nnunet_weak.dataset import RawDataset
 
@@ -46,6 +48,8 @@ def add_weak_labels_digest(files: list[Path], weak: Path) -> None:
     for file in files:
         summary = json.loads(file.read_text())
         summary.setdefault("run", {})["weak_labels_sha256"] = digest
+        if target_spacing is not None:
+            summary["run"]["target_spacing"] = [float(s) for s in target_spacing]
         partial = file.with_suffix(".json.partial")
         partial.write_text(json.dumps(summary, indent=1, allow_nan=True) + "\n")
         partial.replace(file)
@@ -59,9 +63,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--to", type=Path, default=ARCHIVE, help="archive folder (default benchmarks/scores)")
     parser.add_argument("--weak", type=Path, help="record in the archived files given the digest of this weak "
                         "dataset's labels, the one they trained on (for runs archived before run.py recorded it)")
+    parser.add_argument("--target-spacing", type=float, nargs=3, metavar="MM", help="with --weak: the spacing "
+                        "the runs were planned at (run.py's left-atrium protocols: 2 2 2)")
     args = parser.parse_args(argv)
+    if args.target_spacing is not None and args.weak is None:
+        parser.error("--target-spacing goes with --weak")
     if args.weak is not None:
-        add_weak_labels_digest(args.scores, args.weak)
+        add_weak_labels_digest(args.scores, args.weak, args.target_spacing)
         return
     missing = [str(f) for f in args.scores if not (f / "summary.json").is_file()]
     if missing:
