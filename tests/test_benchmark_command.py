@@ -54,6 +54,12 @@ def test_a_budget_sweep_is_one_line_and_stock_runs_beside_ours(tmp_path):
     assert [a.key for a in curve][:3] == ["scribbles-1-of-axis0-slices", "scribbles-0p2-of-axis0-slices",
                                           "slices-3d2dct"]  # README's headline arms first
     assert {a.budget for a in curve if a.kind == "semi"} == {"2 labelled", "4 labelled", "17 labelled"}
+    presets = Path(__file__).resolve().parents[1] / "benchmarks/presets"
+    few = {name: read_protocol(presets / f"{name}_few_labelled.toml") for name in ("left_atrium", "hippocampus")}
+    assert [(a.budget, a.trainers, a.repeats) for a in few["left_atrium"]] == [
+        (f"first {n} labelled, unlabelled on top", ("nnUNetTrainerFixMatch",), 3) for n in (4, 8)]  # issue 28
+    assert [a.budget for a in few["hippocampus"]] == ["2 labelled, unlabelled on top"]
+    assert all(read_protocol(preset) for preset in presets.glob("*.toml"))
     repeated = read_protocol(_protocol(tmp_path, '[[kind]]\nname = "scribbles"\nslice_share = [1.0, 0.2]\n'
                                                  'repeats = 3\n[[kind]]\nname = "full"\n'))
     assert [a.repeats for a in repeated] == [3, 3, None]  # None: the command's --repeats
