@@ -707,7 +707,8 @@ def test_trainer_settings_reach_our_trainers_folders_and_archive_names_not_stock
     assert folder == "nnUNet_results_cpu-4k__repeat-2__unlabelled_on_top-1" and trainer == "nnUNetTrainerFixMatch"
     assert env["nnUNet_weak_unlabelled_on_top"] == "1" and env["nnUNet_weak_repeat"] == "2"
     assert stock_folder == "nnUNet_results_cpu-4k__repeat-2" and "nnUNet_weak_unlabelled_on_top" not in stock_env
-    assert runner._run_name(ours, "cpu-4k", 2).endswith("__nnUNetTrainerFixMatch__cpu-4k__repeat-2__unlabelled_on_top-1")
+    run_name = runner._run_name(ours, "cpu-4k", 2)
+    assert run_name.endswith("__nnUNetTrainerFixMatch__cpu-4k__repeat-2__unlabelled_on_top-1")
     # a cross-validation fold's run is archived under its fold, and taken back for that fold only
     from nnunet_weak.benchmark.reuse import find_archived
 

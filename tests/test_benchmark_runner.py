@@ -144,7 +144,8 @@ def test_a_digest_recorded_later_lets_the_command_take_an_old_run_at_its_spacing
     assert "--target-spacing goes with --weak" in capsys.readouterr().err
     archive.main([str(old), "--weak", str(SAMPLE_DATASET), "--target-spacing", "2", "2", "2"])
     run = json.loads(old.read_text())["run"]
-    assert run == {"command": "python benchmarks/run.py", "weak_labels_sha256": digest, "target_spacing": [2.0, 2.0, 2.0]}
+    assert run == {"command": "python benchmarks/run.py", "weak_labels_sha256": digest,
+                   "target_spacing": [2.0, 2.0, 2.0]}
     assert find_archived(tmp_path, digest, "nnUNetTrainerBenchmark", "cpu-4k", 1, ["c1", "c2"], [2.0, 2.0, 2.0]) == old
     assert sorted(p.name for p in tmp_path.iterdir()) == [old.name]  # rewritten in place, nothing partial
 
