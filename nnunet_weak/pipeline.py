@@ -153,14 +153,21 @@ def write_single_split(ws: Workspace, dataset_id: int, train: Sequence[str], val
     path.write_text(json.dumps([{"train": list(train), "val": list(val)}], indent=1))
 
 
+# How a CPU training uses the machine unless the user exported these: one thread, augmentation in the
+# training process (one run per core; ``nnUNet_n_proc_DA=1`` overlaps augmentation with one run's steps)
+CPU_TRAINING_DEFAULTS = {"nnUNet_n_proc_DA": "0", "nnUNet_weak_threads": "1", "OMP_NUM_THREADS": "1"}
+
+
 def train(ws: Workspace, dataset_id: int, trainer: str, plans: str, epochs: int, iterations_per_epoch: int,
           val_iterations: int = 2, device: str = "cpu", configuration: str = "3d_fullres", fold: str = "0",
           log: Path | None = None, extra_args: Sequence[str] = (), env: dict[str, str] | None = None) -> float:
-    """``nnUNetv2_train`` with our schedule variables (one thread, augmentation in the training process;
-    ``env`` overrides any of them); returns peak memory (MiB)."""
-    settings = {"nnUNet_n_proc_DA": "0", "nnUNet_weak_epochs": epochs,
-                "nnUNet_weak_iterations_per_epoch": iterations_per_epoch,
-                "nnUNet_weak_val_iterations": val_iterations, "nnUNet_weak_threads": 1, "OMP_NUM_THREADS": 1}
+    """``nnUNetv2_train`` with our schedule variables; returns peak memory (MiB). On the CPU it trains
+    as :data:`CPU_TRAINING_DEFAULTS` says, except for a variable the user exported (nnU-Net's own
+    ``nnUNet_n_proc_DA`` among them); on a GPU nnU-Net's own defaults hold. ``env`` overrides all."""
+    settings = {"nnUNet_weak_epochs": epochs, "nnUNet_weak_iterations_per_epoch": iterations_per_epoch,
+                "nnUNet_weak_val_iterations": val_iterations}
+    if device == "cpu":
+        settings.update({k: v for k, v in CPU_TRAINING_DEFAULTS.items() if k not in os.environ})
     env = ws.env(**{**settings, **(env or {})})
     return run(["nnUNetv2_train", str(dataset_id), configuration, fold, "-tr", trainer, "-p", plans,
                 "-device", device, *extra_args], env, log)

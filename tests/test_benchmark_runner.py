@@ -168,6 +168,37 @@ def test_an_interrupted_training_is_continued_not_restarted(tmp_path):
     assert resume(tmp_path) == []  # finished: run.py reuses it and trains nothing
 
 
+def test_a_training_takes_the_cpu_defaults_unless_the_user_exported_nnunets_variables(tmp_path, monkeypatch):
+    """What ``nnUNetv2_train`` is given: one thread and augmentation in process on the CPU, the
+    user's own ``nnUNet_n_proc_DA`` where exported (one run overlapping augmentation with its steps),
+    nnU-Net's own augmentation workers on a GPU."""
+    from nnunet_weak import pipeline
+
+    given = []
+    monkeypatch.setattr(pipeline, "run", lambda cmd, env, log=None: given.append((cmd, env)) or 0.0)
+    for name in pipeline.CPU_TRAINING_DEFAULTS:
+        monkeypatch.delenv(name, raising=False)
+    ws = pipeline.Workspace(tmp_path)
+
+    pipeline.train(ws, 7, "nnUNetTrainerBenchmark", "nnUNetPlans_cpu", epochs=3, iterations_per_epoch=4)
+    cmd, env = given[-1]
+    assert cmd[:5] == ["nnUNetv2_train", "7", "3d_fullres", "0", "-tr"] and cmd[-2:] == ["-device", "cpu"]
+    assert (env["nnUNet_n_proc_DA"], env["nnUNet_weak_threads"], env["OMP_NUM_THREADS"]) == ("0", "1", "1")
+    assert (env["nnUNet_weak_epochs"], env["nnUNet_weak_iterations_per_epoch"]) == ("3", "4")
+
+    monkeypatch.setenv("nnUNet_n_proc_DA", "1")
+    pipeline.train(ws, 7, "nnUNetTrainerBenchmark", "nnUNetPlans_cpu", epochs=3, iterations_per_epoch=4)
+    assert (given[-1][1]["nnUNet_n_proc_DA"], given[-1][1]["nnUNet_weak_threads"]) == ("1", "1")
+
+    monkeypatch.delenv("nnUNet_n_proc_DA")
+    pipeline.train(ws, 7, "nnUNetTrainerBenchmark", "nnUNetPlans", epochs=3, iterations_per_epoch=4, device="cuda")
+    assert not {"nnUNet_n_proc_DA", "nnUNet_weak_threads", "OMP_NUM_THREADS"} & set(given[-1][1])
+
+    pipeline.train(ws, 7, "nnUNetTrainerBenchmark", "nnUNetPlans_cpu", epochs=3, iterations_per_epoch=4,
+                   env={"nnUNet_n_proc_DA": "2"})  # the caller's own settings win over both
+    assert given[-1][1]["nnUNet_n_proc_DA"] == "2"
+
+
 def test_error_sources_split_a_networks_errors_by_the_weak_label_under_them(tmp_path, sample_readonly):
     """Real sample cases as 3D2DCT sparse slices; a 'prediction' made from the dense label by
     moving known voxels, so every count is known by construction."""
